@@ -1,0 +1,312 @@
+"""The `translator` command: batch translation of files, demo models, and the language list.
+
+Every failure the user can act on is printed as one line; a traceback means a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import platformdirs
+from tqdm import tqdm
+
+from translator import __version__
+from translator.batch import (
+    BatchReport,
+    BatchSettings,
+    BatchTranslator,
+    Event,
+    FileFailed,
+    FileFinished,
+    FileProgress,
+    FileSkipped,
+    FileStarted,
+    Pipeline,
+)
+from translator.compute import DEVICES
+from translator.config import AppConfig, load_config
+from translator.dubbing import DEFAULT_MAX_SPEEDUP
+from translator.errors import TranslatorError
+from translator.languages import LANGUAGES, Language, UnknownLanguageError, find_language
+from translator.outputs import DEMO_NOTICE, FORMATS
+from translator.recognition import RecognizerSettings, SpeechRecognizer
+from translator.synthesis import SpeechSynthesizer, SynthesizerSettings
+from translator.translation import TextTranslator, TranslatorSettings
+
+CONFIG_ENVIRONMENT = "TRANSLATOR_CONFIG"
+EXIT_FAILED_FILES = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def default_config_path() -> Path:
+    """The user's settings file: $TRANSLATOR_CONFIG, else settings.toml in the platform's config folder."""
+    if os.environ.get(CONFIG_ENVIRONMENT):
+        return Path(os.environ[CONFIG_ENVIRONMENT])
+    return Path(platformdirs.user_config_dir("translator")) / "settings.toml"
+
+
+def _language(text: str) -> Language:
+    try:
+        return find_language(text)
+    except UnknownLanguageError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _formats(text: str) -> frozenset[str]:
+    chosen = frozenset(part.strip() for part in text.split(",") if part.strip())
+    unknown = chosen - set(FORMATS)
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"unknown format '{sorted(unknown)[0] if unknown else text}': use some of {','.join(FORMATS)}"
+        )
+    return chosen
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="translator", description="Offline speech-to-speech translation.")
+    parser.add_argument("--version", action="version", version=f"translator {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    batch = commands.add_parser(
+        "batch", help="translate audio and video files", description="Translate audio and video files."
+    )
+    batch.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="a file, or a folder searched recursively")
+    batch.add_argument(
+        "--to", dest="target", required=True, type=_language, metavar="LANG", help="target language (code or name)"
+    )
+    batch.add_argument(
+        "--from", dest="source", default="auto", metavar="LANG", help="spoken language, or auto (default) to detect it"
+    )
+    batch.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: beside each input)")
+    batch.add_argument(
+        "--formats",
+        type=_formats,
+        default=frozenset(FORMATS),
+        metavar="LIST",
+        help=f"comma-separated, from {','.join(FORMATS)} (default: all)",
+    )
+    batch.add_argument(
+        "--skip-existing", action="store_true", help="skip files whose outputs all exist (resume a batch)"
+    )
+    batch.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help=f"settings file (default: ${CONFIG_ENVIRONMENT} or {default_config_path()})",
+    )
+    batch.add_argument("--whisper", type=Path, metavar="DIR", help="CTranslate2 Whisper model folder")
+    batch.add_argument(
+        "--translation",
+        type=Path,
+        metavar="DIR",
+        help="CTranslate2 translation model folder (NLLB-200, M2M-100 or OPUS-MT)",
+    )
+    batch.add_argument("--voice", type=Path, metavar="PATH", help="Piper voice (.onnx) or a folder of voices")
+    batch.add_argument("--device", choices=DEVICES, help="where the models run (default: auto)")
+    batch.add_argument("--compute-type", metavar="TYPE", help="auto, int8, float16, int8_float16, ... (default: auto)")
+    batch.add_argument("--threads", type=int, metavar="N", help="CPU threads per model (default: CTranslate2's choice)")
+    batch.add_argument("--beam-size", type=int, default=5, metavar="N", help="recognition beam size (default: 5)")
+    batch.add_argument(
+        "--max-speedup",
+        type=float,
+        default=DEFAULT_MAX_SPEEDUP,
+        metavar="X",
+        help=f"how much speech may be sped up to fit its slot (default: {DEFAULT_MAX_SPEEDUP})",
+    )
+    batch.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    demo = commands.add_parser("demo-models", help="build the project's tiny demo models into a folder")
+    demo.add_argument("folder", type=Path, metavar="DIR")
+
+    commands.add_parser("languages", help="list the languages and their codes in each model family")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    try:
+        if arguments.command == "batch":
+            return _batch(arguments)
+        if arguments.command == "demo-models":
+            from translator.demo import build_demo_models
+
+            settings = build_demo_models(arguments.folder)
+            print(f"demo models written to {arguments.folder}; use them with --config {settings}")
+            return 0
+        _print_languages()
+        return 0
+    except TranslatorError as error:
+        print(f"translator: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("translator: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _config(arguments: argparse.Namespace) -> AppConfig:
+    path = arguments.config or default_config_path()
+    config = load_config(path) if arguments.config or path.is_file() else AppConfig()
+    models = replace(
+        config.models,
+        **{
+            k: v
+            for k, v in {
+                "whisper": arguments.whisper,
+                "translation": arguments.translation,
+                "voices": arguments.voice,
+            }.items()
+            if v
+        },
+    )
+    overrides = {"device": arguments.device, "compute_type": arguments.compute_type, "cpu_threads": arguments.threads}
+    compute = replace(config.compute, **{k: v for k, v in overrides.items() if v is not None})
+    return AppConfig(models, compute)
+
+
+def _load_pipeline(arguments: argparse.Namespace, config: AppConfig, target: Language) -> Pipeline:
+    models = config.models
+    hint = "run 'translator demo-models DIR' to build demo models, then pass --config DIR/demo.toml"
+    if models.whisper is None:
+        raise TranslatorError(f"no Whisper model configured: pass --whisper DIR or --config FILE ({hint})")
+    if models.translation is None:
+        raise TranslatorError(f"no translation model configured: pass --translation DIR or --config FILE ({hint})")
+    wants_speech = "wav" in arguments.formats
+    if wants_speech and models.voices is None:
+        raise TranslatorError(
+            "no voice configured for the speech track: pass --voice PATH, or leave wav out of --formats"
+        )
+    recognizer = SpeechRecognizer(RecognizerSettings(models.whisper, beam_size=arguments.beam_size), config.compute)
+    translator = TextTranslator(TranslatorSettings(models.translation), config.compute)
+    synthesizer = None
+    if wants_speech and models.voices is not None:
+        synthesizer = SpeechSynthesizer(
+            SynthesizerSettings(models.voices, use_cuda=config.compute.device == "cuda"), target
+        )
+    return Pipeline(recognizer, translator, synthesizer)
+
+
+class _ProgressBars:
+    """One bar for the batch (files) and one for the file in progress (seconds of audio)."""
+
+    def __init__(self, total_paths: int, quiet: bool) -> None:
+        self._disable = True if quiet else None  # None: tqdm shows bars only on a terminal
+        self._overall = tqdm(total=total_paths, unit="file", desc="batch", position=0, disable=self._disable)
+        self._file: tqdm | None = None
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, FileStarted):
+            self._overall.total = event.total
+            self._close_file()
+            self._file = tqdm(
+                total=round(event.duration, 1) or None,
+                unit="s",
+                desc=event.path.name[:40],
+                position=1,
+                leave=False,
+                disable=self._disable,
+            )
+        elif isinstance(event, FileProgress) and self._file is not None:
+            self._file.n = round(min(event.position, self._file.total or event.position), 1)
+            self._file.refresh()
+        elif isinstance(event, (FileFinished, FileFailed, FileSkipped)):
+            self._close_file()
+            self._overall.update(1)
+            if isinstance(event, FileFailed):
+                tqdm.write(f"translator: failed: {event.message}", file=sys.stderr)
+            elif isinstance(event, FileSkipped):
+                tqdm.write(f"translator: skipped {event.path}: {event.reason}", file=sys.stderr)
+
+    def _close_file(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def close(self) -> None:
+        self._close_file()
+        self._overall.close()
+
+
+def _batch(arguments: argparse.Namespace) -> int:
+    source = None if arguments.source.strip().lower() == "auto" else find_language(arguments.source)
+    config = _config(arguments)
+    pipeline = _load_pipeline(arguments, config, arguments.target)
+    settings = BatchSettings(
+        target=arguments.target,
+        source=source,
+        output_folder=arguments.out,
+        formats=arguments.formats,
+        skip_existing=arguments.skip_existing,
+        max_speedup=arguments.max_speedup,
+    )
+    bars = _ProgressBars(len(arguments.inputs), arguments.quiet)
+    translator = BatchTranslator(pipeline, settings, bars)
+    try:
+        report = translator.run(arguments.inputs)
+    except KeyboardInterrupt:
+        translator.cancel()
+        bars.close()
+        print(
+            "translator: interrupted; finished files are complete: rerun with --skip-existing to resume",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    bars.close()
+    print(_summary(report, pipeline.demo))
+    return EXIT_FAILED_FILES if report.failed else 0
+
+
+def _summary(report: BatchReport, demo: bool) -> str:
+    """A table of each file's stage times and real-time factor, then a total line."""
+    header = ("file", "audio", "lang", "segs", "decode", "recognize", "translate", "speak", "wall", "RTF")
+    rows = []
+    for result in report.finished:
+        t = result.times
+        probability = f" {result.language_probability:.2f}" if result.language_probability is not None else ""
+        rows.append(
+            (
+                result.source.name[:32],
+                f"{result.duration:.1f}s",
+                result.source_language + probability,
+                str(len(result.segments)),
+            )
+            + tuple(f"{v:.2f}s" for v in (t.decoding, t.recognition, t.translation, t.synthesis, t.wall))
+            + (f"{t.real_time_factor(result.duration):.3f}",)
+        )
+    if len(report.finished) > 1:
+        total = sum(r.duration for r in report.finished)
+        sums = [
+            sum(getattr(r.times, name) for r in report.finished)
+            for name in ("decoding", "recognition", "translation", "synthesis", "wall")
+        ]
+        rows.append(
+            ("total", f"{total:.1f}s", "", str(sum(len(r.segments) for r in report.finished)))
+            + tuple(f"{v:.2f}s" for v in sums)
+            + (f"{sums[-1] / total if total else 0:.3f}",)
+        )
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header, *rows]]
+    lines.append(f"{len(report.finished)} translated, {len(report.skipped)} skipped, {len(report.failed)} failed")
+    if demo:
+        lines.append(f"note: {DEMO_NOTICE}")
+    return "\n".join(lines)
+
+
+def _print_languages() -> None:
+    print(f"{'code':6} {'name':24} {'whisper':8} {'nllb':10} {'m2m100':7} piper")
+    for language in LANGUAGES:
+        print(
+            f"{language.code:6} {language.name[:24]:24} {language.whisper or '-':8} {language.flores or '-':10} "
+            f"{language.m2m or '-':7} {' '.join(language.piper_locales) or '-'}"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Writing a file's results: plain text, SRT and WebVTT (through pysubs2) and JSON, each atomically."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import pysubs2
+
+from translator.files import write_text_atomic
+from translator.results import FileResult, Segment
+
+TEXT_FORMATS = ("txt", "srt", "vtt")
+FORMATS = (*TEXT_FORMATS, "json", "wav")
+DEMO_NOTICE = "Made with the project's demo models: this is placeholder text, not a real transcript or translation."
+
+
+def output_paths(stem: Path, target: str, formats: Iterable[str]) -> dict[str, Path]:
+    """Where each requested output goes: `stem.transcript.EXT` for the source text, `stem.TARGET.EXT`
+    for the translation, `stem.TARGET.json` and `stem.TARGET.wav`."""
+    paths: dict[str, Path] = {}
+    for fmt in formats:
+        if fmt in TEXT_FORMATS:
+            paths[f"transcript.{fmt}"] = stem.with_name(f"{stem.name}.transcript.{fmt}")
+        paths[fmt] = stem.with_name(f"{stem.name}.{target}.{fmt}")
+    return paths
+
+
+def _subtitles(segments: Iterable[Segment], translated: bool) -> pysubs2.SSAFile:
+    subtitles = pysubs2.SSAFile()
+    for segment in segments:
+        text = segment.text if translated else segment.source_text
+        subtitles.append(
+            pysubs2.SSAEvent(
+                start=round(segment.start * 1000), end=round(segment.end * 1000), text=text.replace("\n", r"\N")
+            )
+        )
+    return subtitles
+
+
+def render(result: FileResult, fmt: str, translated: bool) -> str:
+    """One text output as a string: `fmt` is txt, srt, vtt or json."""
+    if fmt == "json":
+        return json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "txt":
+        lines = [segment.text if translated else segment.source_text for segment in result.segments]
+        header = [f"# {DEMO_NOTICE}"] if result.demo else []
+        return "\n".join(header + lines) + "\n"
+    return _subtitles(result.segments, translated).to_string(fmt)
+
+
+def write_text_outputs(result: FileResult, paths: dict[str, Path]) -> list[Path]:
+    """Write every requested text output of `result`; returns what was written."""
+    written = []
+    for key, path in paths.items():
+        if key == "wav":
+            continue
+        fmt = key.rsplit(".", 1)[-1]
+        write_text_atomic(path, render(result, fmt, translated=not key.startswith("transcript.")))
+        written.append(path)
+    return written
