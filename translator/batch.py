@@ -72,7 +72,12 @@ class Pipeline:
         return any(part is not None and part.is_demo for part in parts)
 
     def model_names(self) -> dict[str, str]:
-        names = {"recognition": self.recognizer.name, "translation": self.translator.name}
+        compute = self.recognizer.compute
+        names = {
+            "recognition": self.recognizer.name,
+            "translation": f"{self.translator.name} ({self.translator.family.value})",
+            "compute": f"{compute.device} {compute.compute_type}",
+        }
         if self.synthesizer is not None:
             names["synthesis"] = self.synthesizer.name
         return names
@@ -229,10 +234,9 @@ class BatchTranslator:
             writer = WavTrackWriter(paths_out["wav"], self.pipeline.synthesizer.sample_rate)
             track = DubTrack(writer, self.settings.max_speedup)
         job = _FileJob(self.pipeline, self.settings, audio, track, self._emit, self._cancelled)
-        result = job.run()
-        written = write_text_outputs(result, {k: p for k, p in paths_out.items() if k != "wav"})
-        outputs = tuple(written + ([paths_out["wav"]] if track else []))
-        return replace(result, outputs=outputs)
+        result = replace(job.run(), outputs=tuple(paths_out.values()))
+        write_text_outputs(result, paths_out)
+        return result
 
 
 _END = object()
@@ -258,7 +262,7 @@ class _FileJob:
         self.emit = emit
         self.cancelled = cancelled
         self.stop = threading.Event()
-        self.error: StageError | None = None
+        self.error: TranslatorError | None = None
         self.busy = {"decoding": 0.0, "recognition": 0.0, "translation": 0.0, "synthesis": 0.0}
         self.decoded_samples = 0
         self.language: Language | None = settings.source
@@ -279,11 +283,19 @@ class _FileJob:
         threads = [threading.Thread(target=self._guard, args=stage, name=stage[0], daemon=True) for stage in stages]
         for thread in threads:
             thread.start()
-        for thread in threads:
-            while thread.is_alive():
-                thread.join(_QUEUE_WAIT)
-                if self.cancelled.is_set() and self.error is None:
-                    self._fail("translation", TranslatorError("cancelled"))
+        try:
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(_QUEUE_WAIT)
+                    if self.cancelled.is_set():
+                        self._abandon(f"{self.audio.path}: cancelled")
+        except BaseException:  # Ctrl+C in the caller's thread: stop the stages before leaving
+            self._abandon(f"{self.audio.path}: interrupted")
+            for thread in threads:
+                thread.join(1.0)
+            if self.track is not None:
+                self.track.abort()
+            raise
         if self.error is not None:
             if self.track is not None:
                 self.track.abort()
@@ -310,8 +322,12 @@ class _FileJob:
             self._fail(stage, error)
 
     def _fail(self, stage: str, error: BaseException) -> None:
+        self._abandon(StageError(stage, error))
+
+    def _abandon(self, error: TranslatorError | str) -> None:
+        """Stop every stage; the first reason given is the file's error."""
         if self.error is None:
-            self.error = StageError(stage, error)
+            self.error = error if isinstance(error, TranslatorError) else TranslatorError(error)
         self.stop.set()
 
     def _put(self, target: queue.Queue[Any], item: object) -> None:

@@ -47,16 +47,17 @@ def render(result: FileResult, fmt: str, translated: bool) -> str:
         lines = [segment.text if translated else segment.source_text for segment in result.segments]
         header = [f"# {DEMO_NOTICE}"] if result.demo else []
         return "\n".join(header + lines) + "\n"
-    return _subtitles(result.segments, translated).to_string(fmt)
+    text = _subtitles(result.segments, translated).to_string(fmt)
+    if fmt == "vtt" and result.demo:
+        # WebVTT allows NOTE blocks after the header; SRT has no comments, so only VTT carries the notice.
+        header, _, cues = text.partition("\n\n")
+        text = f"{header}\n\nNOTE {DEMO_NOTICE}\n\n{cues}"
+    return text
 
 
-def write_text_outputs(result: FileResult, paths: dict[str, Path]) -> list[Path]:
-    """Write every requested text output of `result`; returns what was written."""
-    written = []
+def write_text_outputs(result: FileResult, paths: dict[str, Path]) -> None:
+    """Write every requested output of `result` but the speech track, which the pipeline streams."""
     for key, path in paths.items():
-        if key == "wav":
-            continue
-        fmt = key.rsplit(".", 1)[-1]
-        write_text_atomic(path, render(result, fmt, translated=not key.startswith("transcript.")))
-        written.append(path)
-    return written
+        if key != "wav":
+            fmt = key.rsplit(".", 1)[-1]
+            write_text_atomic(path, render(result, fmt, translated=not key.startswith("transcript.")))

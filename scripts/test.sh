@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Quick start: sets everything up, then runs the whole test suite (extra arguments go to pytest).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+cd "$ROOT"
+exec "$VENV/bin/python" -m pytest "$@"

@@ -1,0 +1,38 @@
+"""Shared fixtures: the project's demo models, built once per test session, and real speech."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from translator.audio import SAMPLE_RATE
+from translator.demo import build_demo_models
+from translator.demo.voice import build_demo_voice
+from translator.languages import find_language
+from translator.synthesis import SpeechSynthesizer, SynthesizerSettings
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def jfk_path() -> Path:
+    """11 s of real human speech (public domain)."""
+    return DATA / "jfk.flac"
+
+
+@pytest.fixture(scope="session")
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """All demo models, built once: whisper-demo, nllb-demo, m2m100-demo, opus-mt-en-de-demo, voices/, demo.toml."""
+    folder = tmp_path_factory.mktemp("demo-models")
+    build_demo_models(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def speech_like(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
+    """A few seconds of speech-like 16 kHz audio from a 16 kHz demo voice (Silero VAD calls it speech)."""
+    voice = build_demo_voice(tmp_path_factory.mktemp("voice16k"), "en-us", "en_US", sample_rate=SAMPLE_RATE)
+    synthesizer = SpeechSynthesizer(SynthesizerSettings(voice), find_language("en"))
+    return synthesizer.speak("This is a short test sentence for the speech detector.").samples
