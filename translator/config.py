@@ -18,7 +18,7 @@ Relative paths are resolved against the file's folder. Command-line options over
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,13 @@ class ModelPaths:
     voices: Path | None = None
 
 
+# The keys each section takes and the TOML type of their values.
+_SECTIONS: dict[str, dict[str, type]] = {
+    "models": {"whisper": str, "translation": str, "voices": str},
+    "compute": {"device": str, "compute_type": str, "cpu_threads": int},
+}
+
+
 @dataclass(frozen=True)
 class AppConfig:
     models: ModelPaths = field(default_factory=ModelPaths)
@@ -54,18 +61,28 @@ def load_config(path: Path) -> AppConfig:
         raise TranslatorError(f"settings file {path} does not exist") from None
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise TranslatorError(f"cannot read settings file {path}: {error}") from error
-    models = _section(data, "models", ModelPaths, path)
-    resolved = {key: (path.parent / str(value)).resolve() for key, value in models.items()}
-    return AppConfig(ModelPaths(**resolved), ComputeSettings(**_section(data, "compute", ComputeSettings, path)))
-
-
-def _section(data: dict[str, Any], name: str, kind: type, path: Path) -> dict[str, Any]:
-    section = data.get(name, {})
-    allowed = {f.name for f in fields(kind)}
-    unknown = set(section) - allowed
+    unknown = sorted(set(data) - set(_SECTIONS))
     if unknown:
         raise TranslatorError(
-            f"settings file {path}: unknown key '{sorted(unknown)[0]}' in [{name}]; "
-            f"known keys: {', '.join(sorted(allowed))}"
+            f"settings file {path}: unknown section [{unknown[0]}]; known sections: {', '.join(_SECTIONS)}"
         )
+    models = _section(data, "models", path)
+    resolved = {key: (path.parent / Path(value).expanduser()).resolve() for key, value in models.items()}
+    return AppConfig(ModelPaths(**resolved), ComputeSettings(**_section(data, "compute", path)))
+
+
+def _section(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
+    section = data.get(name, {})
+    if not isinstance(section, dict):
+        raise TranslatorError(f"settings file {path}: [{name}] must be a section of keys")
+    types = _SECTIONS[name]
+    for key, value in section.items():
+        if key not in types:
+            raise TranslatorError(
+                f"settings file {path}: unknown key '{key}' in [{name}]; known keys: {', '.join(types)}"
+            )
+        if type(value) is not types[key]:  # exact: TOML's true must not pass as a thread count
+            raise TranslatorError(
+                f"settings file {path}: '{key}' in [{name}] must be a {types[key].__name__}, not {value!r}"
+            )
     return dict(section)

@@ -70,7 +70,7 @@ class SpeechRecognizer:
                 cpu_threads=resolved.cpu_threads,
                 local_files_only=True,
             )
-        except (RuntimeError, ValueError, OSError) as error:
+        except Exception as error:  # CTranslate2 reports a corrupt model.bin with assorted exception types
             raise ModelError(f"cannot load the Whisper model in {settings.model}: {error}") from error
 
     @property

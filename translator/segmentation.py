@@ -19,6 +19,7 @@ from translator.audio import SAMPLE_RATE
 
 VAD_WINDOW = 512  # samples per Silero VAD decision at 16 kHz
 _VAD_CONTEXT = 64  # samples of the previous window Silero v6 sees with each window
+_MIN_PAUSE = SAMPLE_RATE * 98 // 1000  # a pause this long is a fair place to split an overlong stretch
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class SpeechSegmenter:
         self._decided = 0  # samples the VAD has judged
         self._speech_start: int | None = None
         self._silence_start: int | None = None
+        self._last_pause: tuple[int, int] | None = None  # the latest short pause inside the open stretch
         self._last_end = 0
 
     def push(self, block: np.ndarray) -> Iterator[SpeechChunk]:
@@ -112,31 +114,51 @@ class SpeechSegmenter:
             self._decided += VAD_WINDOW
             yield from self._step(float(probability), position)
         if self._speech_start is None:
-            self._trim(self._received - self._pad)
+            # Only audio the VAD has judged can be dropped: speech may start in the rest.
+            self._trim(self._decided - self._pad)
 
     def flush(self) -> Iterator[SpeechChunk]:
         """End of stream: yield the stretch still open, if any."""
         if self._speech_start is not None:
             end = self._silence_start if self._silence_start is not None else self._received
             yield from self._emit(self._speech_start, end)
-            self._speech_start = None
+            self._close()
 
     def _step(self, probability: float, position: int) -> Iterator[SpeechChunk]:
+        end = position + VAD_WINDOW
         if probability >= self.settings.threshold:
+            if self._silence_start is not None and position - self._silence_start >= _MIN_PAUSE:
+                self._last_pause = (self._silence_start, position)
             self._silence_start = None
             if self._speech_start is None:
                 self._speech_start = position
-            elif position + VAD_WINDOW - self._speech_start > self._max_speech:
-                yield from self._emit(self._speech_start, position + VAD_WINDOW, pad_end=False)
-                self._speech_start = position + VAD_WINDOW
-            return
-        if self._speech_start is None:
-            return
-        if probability < self._off_threshold and self._silence_start is None:
-            self._silence_start = position
-        if self._silence_start is not None and position + VAD_WINDOW - self._silence_start >= self._min_silence:
+        elif self._speech_start is not None:
+            if probability < self._off_threshold and self._silence_start is None:
+                self._silence_start = position
+            if self._silence_start is not None and end - self._silence_start >= self._min_silence:
+                yield from self._emit(self._speech_start, self._silence_start)
+                self._close()
+                return
+        if self._speech_start is not None and end - self._speech_start > self._max_speech:
+            yield from self._cut(end)
+
+    def _cut(self, end: int) -> Iterator[SpeechChunk]:
+        """Split a stretch that reached the maximum length: in the pause it is in, else at its last
+        short pause, else right here."""
+        assert self._speech_start is not None
+        if self._silence_start is not None:
             yield from self._emit(self._speech_start, self._silence_start)
-            self._speech_start = self._silence_start = None
+            self._close()
+        elif self._last_pause is not None:
+            pause_start, pause_end = self._last_pause
+            yield from self._emit(self._speech_start, pause_start)
+            self._speech_start, self._last_pause = pause_end, None
+        else:
+            yield from self._emit(self._speech_start, end, pad_end=False)
+            self._speech_start = end
+
+    def _close(self) -> None:
+        self._speech_start = self._silence_start = self._last_pause = None
 
     def _emit(self, start: int, end: int, pad_end: bool = True) -> Iterator[SpeechChunk]:
         if end - start < self._min_speech:

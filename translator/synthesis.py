@@ -82,9 +82,7 @@ class SpeechSynthesizer:
         try:
             self.language = voice_language(self.path)
             self._voice = PiperVoice.load(self.path, use_cuda=settings.use_cuda)
-        except (UnknownLanguageError, ValueError, OSError, KeyError) as error:
-            raise ModelError(f"cannot load the voice {self.path}: {error}") from error
-        except Exception as error:  # onnxruntime raises its own untyped errors for a corrupt model
+        except Exception as error:  # onnxruntime and JSON parsing fail in assorted ways on a corrupt voice
             raise ModelError(f"cannot load the voice {self.path}: {error}") from error
         if self.language != language:
             raise UnsupportedLanguageError(

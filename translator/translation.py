@@ -129,7 +129,7 @@ class TextTranslator:
                 compute_type=resolved.compute_type,
                 intra_threads=resolved.cpu_threads,
             )
-        except (RuntimeError, ValueError, OSError) as error:
+        except Exception as error:  # CTranslate2 reports a corrupt model.bin with assorted exception types
             raise ModelError(f"cannot load the translation model in {folder}: {error}") from error
         self._cache: OrderedDict[tuple[str, str, str], str] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -190,6 +190,8 @@ class TextTranslator:
         keys = [(source.code, target.code, text) for text in texts]
         with self._cache_lock:
             known = {key: self._cache[key] for key in keys if key in self._cache}
+            for key in known:
+                self._cache.move_to_end(key)  # least recently used goes first
         missing = list(dict.fromkeys(key for key in keys if key not in known))
         prefix = target_prefix(self.family, target)
         target_token = self._target_token(target)
