@@ -142,9 +142,25 @@ class WavTrackWriter:
             self.write(np.zeros(min(step, count), np.float32))
             count -= step
 
-    def commit(self) -> None:
+    def commit(self, length: int | None = None) -> None:
+        """Move the track into place, cut to `length` samples (with a short fade) if it ran longer."""
         self._wave.close()
+        if length is not None and self.samples_written > length:
+            self._cut(length)
         self._atomic.__exit__(None, None, None)
+
+    def _cut(self, length: int) -> None:
+        fade = min(length, self.sample_rate // 50)  # 20 ms, so the cut does not click
+        with wave.open(str(self._temporary), "rb") as full:
+            frames = full.readframes(length)
+        samples = np.frombuffer(frames, "<i2").astype(np.float32) / 32767.0
+        samples[length - fade :] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+        with wave.open(str(self._temporary), "wb") as cut:
+            cut.setnchannels(1)
+            cut.setsampwidth(2)
+            cut.setframerate(self.sample_rate)
+            cut.writeframes(to_int16(samples))
+        self.samples_written = length
 
     def abort(self) -> None:
         self._wave.close()

@@ -22,7 +22,7 @@ from typing import Any
 
 from translator.audio import AUDIO_EXTENSIONS, SAMPLE_RATE, AudioFile, WavTrackWriter
 from translator.dubbing import DEFAULT_MAX_SPEEDUP, DubTrack
-from translator.errors import StageError, TranslatorError
+from translator.errors import StageError, TranslatorError, UnsupportedLanguageError
 from translator.files import ensure_writable_folder
 from translator.languages import Language
 from translator.outputs import FORMATS, output_paths, write_text_outputs
@@ -165,14 +165,24 @@ def find_inputs(paths: Sequence[Path], output_folder: Path | None) -> tuple[list
 
 
 def _disambiguate(inputs: list[InputFile]) -> list[InputFile]:
-    """Two inputs that would write the same outputs (talk.mp3, talk.wav) keep their extension in the name."""
+    """Give inputs that would write the same outputs distinct stems: first their full file name
+    (talk.mp3, talk.wav), then a number (a/talk.wav and b/talk.wav sent to one folder)."""
     counts: dict[Path, int] = {}
     for item in inputs:
         counts[item.output_stem] = counts.get(item.output_stem, 0) + 1
-    return [
-        InputFile(item.path, item.output_stem.with_name(item.path.name)) if counts[item.output_stem] > 1 else item
-        for item in inputs
-    ]
+    taken: set[Path] = set()
+    unique = []
+    for item in inputs:
+        stem = item.output_stem
+        if counts[stem] > 1:
+            stem = stem.with_name(item.path.name)
+            number = 2
+            while stem in taken:
+                stem = item.output_stem.with_name(f"{item.path.name}-{number}")
+                number += 1
+        taken.add(stem)
+        unique.append(InputFile(item.path, stem))
+    return unique
 
 
 class BatchTranslator:
@@ -184,6 +194,11 @@ class BatchTranslator:
         pipeline.translator.check_pair(settings.source, settings.target)
         if "wav" in settings.formats and pipeline.synthesizer is None:
             raise TranslatorError("a speech track (wav) needs a voice: pass one, or leave wav out of the formats")
+        if pipeline.synthesizer is not None and pipeline.synthesizer.language != settings.target:
+            raise UnsupportedLanguageError(
+                f"the voice {pipeline.synthesizer.name} speaks {pipeline.synthesizer.language.name}, not "
+                f"{settings.target.name}: load a {settings.target.name} voice"
+            )
         self.pipeline = pipeline
         self.settings = settings
         self._emit = on_event

@@ -58,6 +58,10 @@ def _language(text: str) -> Language:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _source_language(text: str) -> Language | None:
+    return None if text.strip().lower() == "auto" else _language(text)
+
+
 def _formats(text: str) -> frozenset[str]:
     chosen = frozenset(part.strip() for part in text.split(",") if part.strip())
     unknown = chosen - set(FORMATS)
@@ -81,7 +85,12 @@ def _parser() -> argparse.ArgumentParser:
         "--to", dest="target", required=True, type=_language, metavar="LANG", help="target language (code or name)"
     )
     batch.add_argument(
-        "--from", dest="source", default="auto", metavar="LANG", help="spoken language, or auto (default) to detect it"
+        "--from",
+        dest="source",
+        type=_source_language,
+        default=None,
+        metavar="LANG",
+        help="spoken language, or auto (default) to detect it",
     )
     batch.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: beside each input)")
     batch.add_argument(
@@ -235,12 +244,11 @@ class _ProgressBars:
 
 
 def _batch(arguments: argparse.Namespace) -> int:
-    source = None if arguments.source.strip().lower() == "auto" else find_language(arguments.source)
     config = _config(arguments)
     pipeline = _load_pipeline(arguments, config, arguments.target)
     settings = BatchSettings(
         target=arguments.target,
-        source=source,
+        source=arguments.source,
         output_folder=arguments.out,
         formats=arguments.formats,
         skip_existing=arguments.skip_existing,

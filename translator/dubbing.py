@@ -2,7 +2,8 @@
 
 The track is as long as the input, so it can replace or sit beside a video's audio. Speech that would
 run into the next segment is re-synthesised faster (Piper's length scale, so pitch is kept), up to a
-bound; what still does not fit pushes the following segment later rather than being cut.
+bound; what still does not fit pushes the following segment later rather than being cut, except at
+the end of the input, where the track stops.
 """
 
 from __future__ import annotations
@@ -36,17 +37,19 @@ class DubTrack:
         begin = max(round(start * rate), self._writer.samples_written)
         slot = slot_end - begin / rate
         speech, speed = speak(1.0), 1.0
-        if slot > 0 and speech.duration > slot:
-            speed = min(self._max_speedup, speech.duration / slot)
+        if speech.duration > slot:
+            # Already late (slot <= 0, pushed back by the speech before): catch up as fast as allowed.
+            speed = min(self._max_speedup, speech.duration / slot) if slot > 0 else self._max_speedup
             speech = speak(speed)
         self._writer.write_silence(begin - self._writer.samples_written)
         self._writer.write(speech.samples)
         return Placement(begin / rate, speed)
 
     def finish(self, duration: float) -> None:
-        """Pad the track to `duration` seconds and move it into place."""
-        self._writer.write_silence(round(duration * self._writer.sample_rate) - self._writer.samples_written)
-        self._writer.commit()
+        """Make the track exactly `duration` seconds long and move it into place."""
+        length = round(duration * self._writer.sample_rate)
+        self._writer.write_silence(length - self._writer.samples_written)
+        self._writer.commit(length)
 
     def abort(self) -> None:
         self._writer.abort()
