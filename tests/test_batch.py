@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
@@ -15,6 +16,7 @@ import pysubs2
 import pytest
 from audio_files import speech_at, video_codec, write_audio, write_video_only, write_wav
 
+from translator import outputs
 from translator.audio import SAMPLE_RATE, AudioFile, read_audio
 from translator.batch import (
     BatchReport,
@@ -711,3 +713,45 @@ def test_cancel_from_the_first_file_started(pipeline: Pipeline, jfk_path: Path, 
     assert not any(isinstance(event, FileFinished) for event in events)
     assert [event.path for event in events if isinstance(event, FileStarted)] == [jfk_path]
     assert not out.exists() or files_under(out) == set()
+
+
+def test_full_disk_fails_the_file_and_the_batch_goes_on(
+    pipeline: Pipeline, jfk_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = outputs.write_text_atomic
+    calls = {"count": 0}
+
+    def disk_full_once(path: Path, text: str) -> None:
+        calls["count"] += 1
+        if calls["count"] == 1:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real_write(path, text)
+
+    monkeypatch.setattr(outputs, "write_text_atomic", disk_full_once)
+    second = tmp_path / "again.flac"
+    second.write_bytes(jfk_path.read_bytes())
+    report = translate(pipeline, [jfk_path, second], output_folder=tmp_path / "out", formats=frozenset({"txt"}))
+    assert [failure.path for failure in report.failed] == [jfk_path]
+    message = report.failed[0].message
+    assert "No space left on device" in message and "free some space" in message and "\n" not in message
+    assert [result.source for result in report.finished] == [second]
+
+
+def test_a_bug_in_one_file_does_not_stop_the_batch(
+    pipeline: Pipeline, jfk_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_render = outputs.render
+    calls = {"count": 0}
+
+    def broken_once(*args: object, **kwargs: object) -> str:
+        calls["count"] += 1
+        if calls["count"] == 1:
+            raise KeyError("unexpected")
+        return real_render(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(outputs, "render", broken_once)
+    second = tmp_path / "again.flac"
+    second.write_bytes(jfk_path.read_bytes())
+    report = translate(pipeline, [jfk_path, second], output_folder=tmp_path / "out", formats=frozenset({"txt"}))
+    assert len(report.failed) == 1 and "internal error (KeyError" in report.failed[0].message
+    assert [result.source for result in report.finished] == [second]

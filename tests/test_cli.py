@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from audio_files import speech_at, write_wav
 
-from translator import __version__
+from translator import __version__, cli
 from translator.cli import main
 from translator.outputs import DEMO_NOTICE
 
@@ -27,6 +27,7 @@ def no_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     absent = tmp_path / "no-user-config" / "settings.toml"
     monkeypatch.setenv("TRANSLATOR_CONFIG", str(absent))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))  # the log file
     return absent
 
 
@@ -256,3 +257,22 @@ def test_speech_like_input_through_the_cli(
     ]
     assert source.is_file()
     assert "talk.wav" in capsys.readouterr().out
+
+
+def test_internal_error_is_one_line_and_logged(
+    jfk_path: Path,
+    demo_folder: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def broken(*args: object) -> None:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(cli, "_summary", broken)
+    status = run_main(["batch", str(jfk_path), "--to", "de", "--config", str(demo_folder / "demo.toml"),
+                       "--out", str(tmp_path / "out"), "--quiet"])  # fmt: skip
+    assert status == cli.EXIT_INTERNAL
+    line = assert_one_line_error(capsys.readouterr().err, "internal error", "ZeroDivisionError: a bug")
+    assert str(tmp_path / "xdg-state") in line
+    assert "Traceback" in cli.log_path().read_text(encoding="utf-8")

@@ -12,6 +12,7 @@ goes on.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -32,6 +33,7 @@ from translator.segmentation import SegmenterSettings, SpeechChunk, SpeechSegmen
 from translator.synthesis import SpeechSynthesizer
 from translator.translation import TextTranslator
 
+logger = logging.getLogger(__name__)
 _QUEUE_WAIT = 0.1  # how often a blocked stage looks up to see whether the file was stopped
 
 
@@ -232,8 +234,8 @@ class BatchTranslator:
             try:
                 ensure_writable_folder(item.output_stem.parent)
                 result = self._translate(item, index, len(inputs), paths_out)
-            except TranslatorError as error:
-                failed = FileFailed(item.path, str(error))
+            except Exception as error:
+                failed = FileFailed(item.path, _failure_message(item.path, error))
                 report.failed.append(failed)
                 self._emit(failed)
                 continue
@@ -252,6 +254,16 @@ class BatchTranslator:
         result = replace(job.run(), outputs=tuple(paths_out.values()))
         write_text_outputs(result, paths_out)
         return result
+
+
+def _failure_message(path: Path, error: Exception) -> str:
+    """One line for a file that failed; a bug is logged in full but never stops the batch."""
+    if isinstance(error, TranslatorError):
+        return str(error)
+    if isinstance(error, OSError):  # writing outputs: a full disk, a folder removed under us
+        return f"{path}: cannot write its outputs ({error}); free some space or choose another --out"
+    logger.exception("translating %s failed", path)
+    return f"{path}: internal error ({type(error).__name__}: {error}); please report it"
 
 
 _END = object()

@@ -6,6 +6,7 @@ Every failure the user can act on is printed as one line; a traceback means a bu
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -41,6 +42,7 @@ from translator.translation import TextTranslator, TranslatorSettings
 CONFIG_ENVIRONMENT = "TRANSLATOR_CONFIG"
 EXIT_FAILED_FILES = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -137,10 +139,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def log_path() -> Path:
+    """Where errors are logged in full (created only when something is logged)."""
+    return Path(platformdirs.user_log_dir("translator")) / "translator.log"
+
+
+def _log_to_file() -> None:
+    path = log_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, delay=True, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
     arguments = parser.parse_args(argv)
+    _log_to_file()
     try:
         if arguments.command == "batch":
             return _batch(arguments)
@@ -158,6 +174,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("translator: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as error:  # a bug: one line here, the traceback in the log
+        logging.getLogger(__name__).exception("unexpected error")
+        print(f"translator: internal error: {type(error).__name__}: {error} (details in {log_path()})", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 def _config(arguments: argparse.Namespace) -> AppConfig:

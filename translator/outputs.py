@@ -50,8 +50,8 @@ def render(result: FileResult, fmt: str, translated: bool) -> str:
     text = _subtitles(result.segments, translated).to_string(fmt)
     if fmt == "vtt" and result.demo:
         # WebVTT allows NOTE blocks after the header; SRT has no comments, so only VTT carries the notice.
-        header, _, cues = text.partition("\n\n")
-        text = f"{header}\n\nNOTE {DEMO_NOTICE}\n\n{cues}"
+        signature, _, cues = text.partition("\n\n")
+        text = f"{signature}\n\nNOTE {DEMO_NOTICE}\n\n{cues}"
     return text
 
 

@@ -193,11 +193,11 @@ def whisper_tokenizer() -> tokenizers.Tokenizer:
         return "".join(to_unicode[b] for b in token)
 
     vocab = {spell(token): rank for token, rank in ranks.items()}
-    merges = [
-        tuple(spell(part) for part in _merge_pair(ranks, token))
-        for token, _ in sorted(ranks.items(), key=lambda item: item[1])
-        if len(token) > 1
-    ]
+    merges = []
+    for token, _ in sorted(ranks.items(), key=lambda item: item[1]):
+        if len(token) > 1:
+            left, right = _merge_pair(ranks, token)
+            merges.append((spell(left), spell(right)))
     tokenizer = tokenizers.Tokenizer(tokenizers.models.BPE(vocab=vocab, merges=merges))
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
@@ -209,7 +209,13 @@ def build_demo_whisper(folder: Path, seed: int = 0) -> Path:
     """Write the demo Whisper model into `folder` (created if needed) and return it."""
     tokenizer = whisper_tokenizer()
     vocabulary = [tokenizer.id_to_token(i) for i in range(tokenizer.get_vocab_size())]
-    ids = tokenizer.token_to_id
+
+    def ids(token: str) -> int:
+        found = tokenizer.token_to_id(token)
+        if found is None:
+            raise ValueError(f"the Whisper tokenizer lacks {token}")
+        return found
+
     text_ids = tokenizer.encode(" " + DEMO_TRANSCRIPT, add_special_tokens=False).ids
     if len(set(text_ids)) != len(text_ids):
         raise ValueError("the demo transcript must not repeat a token: a bigram chain cannot count")
