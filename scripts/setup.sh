@@ -14,7 +14,8 @@ apt_install() {
   [ ${#missing[@]} -eq 0 ] && return 0
   if command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing system packages: ${missing[*]}" >&2
-    as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
     echo "setup: please install these system packages: ${missing[*]}" >&2
   fi
@@ -33,6 +34,9 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
   fi
 fi
+
+# PortAudio, for sound devices (live translation).
+apt_install libportaudio2
 
 # Reinstall only when the project's metadata changed.
 STAMP="$VENV/.installed-$(sha1sum "$ROOT/pyproject.toml" | cut -c1-12)"

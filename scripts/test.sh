@@ -2,5 +2,7 @@
 # Quick start: sets everything up, then runs the whole test suite (extra arguments go to pytest).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+# The tests start their own virtual sound card: a private PulseAudio server.
+apt_install pulseaudio
 cd "$ROOT"
 exec "$VENV/bin/python" -m pytest "$@"

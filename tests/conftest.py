@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from virtual_sound import VirtualSoundServer
 
 from translator.audio import SAMPLE_RATE
 from translator.demo import build_demo_models
@@ -36,3 +39,23 @@ def speech_like(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
     voice = build_demo_voice(tmp_path_factory.mktemp("voice16k"), "en-us", "en_US", sample_rate=SAMPLE_RATE)
     synthesizer = SpeechSynthesizer(SynthesizerSettings(voice), find_language("en"))
     return synthesizer.speak("This is a short test sentence for the speech detector.").samples
+
+
+@pytest.fixture(scope="session")
+def virtual_sound(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualSoundServer]:
+    """A private PulseAudio server that PortAudio (through ALSA's pulse plugin) sees as its devices."""
+    from translator.devices import refresh_devices
+
+    server = VirtualSoundServer(tmp_path_factory.mktemp("pulse"))
+    previous = os.environ.get("PULSE_SERVER")
+    os.environ["PULSE_SERVER"] = server.server
+    refresh_devices()
+    try:
+        yield server
+    finally:
+        server.stop()
+        if previous is None:
+            os.environ.pop("PULSE_SERVER", None)
+        else:
+            os.environ["PULSE_SERVER"] = previous
+        refresh_devices()

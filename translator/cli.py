@@ -31,6 +31,7 @@ from translator.batch import (
 )
 from translator.compute import DEVICES
 from translator.config import AppConfig, load_config
+from translator.devices import list_devices
 from translator.dubbing import DEFAULT_MAX_SPEEDUP
 from translator.errors import TranslatorError
 from translator.languages import LANGUAGES, Language, UnknownLanguageError, find_language
@@ -136,6 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("folder", type=Path, metavar="DIR")
 
     commands.add_parser("languages", help="list the languages and their codes in each model family")
+    commands.add_parser("devices", help="list sound input and output devices")
     return parser
 
 
@@ -165,6 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             settings = build_demo_models(arguments.folder)
             print(f"demo models written to {arguments.folder}; use them with --config {settings}")
+            return 0
+        if arguments.command == "devices":
+            _print_devices()
             return 0
         _print_languages()
         return 0
@@ -325,6 +330,20 @@ def _summary(report: BatchReport, demo: bool) -> str:
     if demo:
         lines.append(f"note: {DEMO_NOTICE}")
     return "\n".join(lines)
+
+
+def _print_devices() -> None:
+    devices = list_devices()
+    if not devices:
+        print("no sound devices found")
+    for device in devices:
+        roles = [role for role, present in (("in", device.input_channels), ("out", device.output_channels)) if present]
+        marks = [mark for mark, flag in (("default in", device.default_input), ("default out", device.default_output),
+                                         ("loopback", device.is_loopback)) if flag]  # fmt: skip
+        print(
+            f"{device.index:3} {device.name}  [{'/'.join(roles)}, {device.host_api}, "
+            f"{device.default_sample_rate:.0f} Hz{''.join(f', {mark}' for mark in marks)}]"
+        )
 
 
 def _print_languages() -> None:
