@@ -10,7 +10,10 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 apt_install() {
   # System packages are optional extras for some features; install them only where apt exists.
   local missing=()
-  for package in "$@"; do dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package"); done
+  for package in "$@"; do
+    # "installed" exactly: a removed package whose config files remain still answers dpkg -s.
+    [ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null)" = "install ok installed" ] || missing+=("$package")
+  done
   [ ${#missing[@]} -eq 0 ] && return 0
   if command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing system packages: ${missing[*]}" >&2
