@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,10 +77,18 @@ class SpeechRecognizer:
     def name(self) -> str:
         return self.settings.model.name
 
-    def detect_language(self, window: Window) -> LanguageGuess:
-        """Whisper's language guess for the speech in `window`, with its probability."""
-        code, probability, _ = self._model.detect_language(window.audio, language_detection_segments=1)
-        return LanguageGuess(language_for_whisper(code), probability)
+    def detect_language(self, window: Window, candidates: Collection[Language] = ()) -> LanguageGuess:
+        """Whisper's language guess for the speech in `window`, with its probability; with
+        `candidates`, the likeliest of those (the probability renormalised among them)."""
+        code, probability, ranked = self._model.detect_language(window.audio, language_detection_segments=1)
+        if not candidates:
+            return LanguageGuess(language_for_whisper(code), probability)
+        wanted = {language.whisper: language for language in candidates if language.whisper}
+        scores = {wanted[c]: p for c, p in ranked if c in wanted}
+        if not scores:
+            raise ModelError(f"the Whisper model {self.name} knows none of {', '.join(c.name for c in candidates)}")
+        best = max(scores, key=lambda language: scores[language])
+        return LanguageGuess(best, scores[best] / (sum(scores.values()) or 1.0))
 
     def transcribe(self, window: Window, language: Language, previous_text: str = "") -> Iterator[RecognizedSegment]:
         """Yield the window's segments as Whisper decodes them, with times mapped to the source."""
