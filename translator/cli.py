@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import platformdirs
@@ -75,6 +75,49 @@ def _formats(text: str) -> frozenset[str]:
     return chosen
 
 
+def _add_model_options(command: argparse.ArgumentParser, beam_size: int) -> None:
+    """The options batch and live share: models, where they run, and quiet output."""
+    command.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help=f"settings file (default: ${CONFIG_ENVIRONMENT} or {default_config_path()})",
+    )
+    command.add_argument("--whisper", type=Path, metavar="DIR", help="CTranslate2 Whisper model folder")
+    command.add_argument(
+        "--translation",
+        type=Path,
+        metavar="DIR",
+        help="CTranslate2 translation model folder (NLLB-200, M2M-100 or OPUS-MT)",
+    )
+    command.add_argument("--voice", type=Path, metavar="PATH", help="Piper voice (.onnx) or a folder of voices")
+    command.add_argument("--device", choices=DEVICES, help="where the models run (default: auto)")
+    command.add_argument(
+        "--compute-type", metavar="TYPE", help="auto, int8, float16, int8_float16, ... (default: auto)"
+    )
+    command.add_argument(
+        "--threads", type=int, metavar="N", help="CPU threads per model (default: CTranslate2's choice)"
+    )
+    command.add_argument(
+        "--beam-size", type=int, default=beam_size, metavar="N", help=f"recognition beam size (default: {beam_size})"
+    )
+    command.add_argument("--quiet", action="store_true", help="no progress or interim output")
+
+
+def _add_language_options(command: argparse.ArgumentParser, target_required: bool) -> None:
+    command.add_argument(
+        "--to", dest="target", required=target_required, type=_language, metavar="LANG", help="target language"
+    )
+    command.add_argument(
+        "--from",
+        dest="source",
+        type=_source_language,
+        default=None,
+        metavar="LANG",
+        help="spoken language, or auto (default) to detect it",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="translator", description="Offline speech-to-speech translation.")
     parser.add_argument("--version", action="version", version=f"translator {__version__}")
@@ -84,17 +127,7 @@ def _parser() -> argparse.ArgumentParser:
         "batch", help="translate audio and video files", description="Translate audio and video files."
     )
     batch.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="a file, or a folder searched recursively")
-    batch.add_argument(
-        "--to", dest="target", required=True, type=_language, metavar="LANG", help="target language (code or name)"
-    )
-    batch.add_argument(
-        "--from",
-        dest="source",
-        type=_source_language,
-        default=None,
-        metavar="LANG",
-        help="spoken language, or auto (default) to detect it",
-    )
+    _add_language_options(batch, target_required=True)
     batch.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: beside each input)")
     batch.add_argument(
         "--formats",
@@ -107,31 +140,49 @@ def _parser() -> argparse.ArgumentParser:
         "--skip-existing", action="store_true", help="skip files whose outputs all exist (resume a batch)"
     )
     batch.add_argument(
-        "--config",
-        type=Path,
-        metavar="FILE",
-        help=f"settings file (default: ${CONFIG_ENVIRONMENT} or {default_config_path()})",
-    )
-    batch.add_argument("--whisper", type=Path, metavar="DIR", help="CTranslate2 Whisper model folder")
-    batch.add_argument(
-        "--translation",
-        type=Path,
-        metavar="DIR",
-        help="CTranslate2 translation model folder (NLLB-200, M2M-100 or OPUS-MT)",
-    )
-    batch.add_argument("--voice", type=Path, metavar="PATH", help="Piper voice (.onnx) or a folder of voices")
-    batch.add_argument("--device", choices=DEVICES, help="where the models run (default: auto)")
-    batch.add_argument("--compute-type", metavar="TYPE", help="auto, int8, float16, int8_float16, ... (default: auto)")
-    batch.add_argument("--threads", type=int, metavar="N", help="CPU threads per model (default: CTranslate2's choice)")
-    batch.add_argument("--beam-size", type=int, default=5, metavar="N", help="recognition beam size (default: 5)")
-    batch.add_argument(
         "--max-speedup",
         type=float,
         default=DEFAULT_MAX_SPEEDUP,
         metavar="X",
         help=f"how much speech may be sped up to fit its slot (default: {DEFAULT_MAX_SPEEDUP})",
     )
-    batch.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_model_options(batch, beam_size=5)
+
+    live = commands.add_parser(
+        "live",
+        help="translate speech live, from a microphone, the computer's own sound, or a file",
+        description="Translate speech live until Ctrl+C (or the end of --input-file).",
+    )
+    _add_language_options(live, target_required=False)
+    live.add_argument(
+        "--conversation",
+        nargs=2,
+        type=_language,
+        metavar=("LANG_A", "LANG_B"),
+        help="two people: each utterance is translated into the other language",
+    )
+    sources = live.add_mutually_exclusive_group()
+    sources.add_argument(
+        "--input-device", metavar="DEVICE", help="microphone by number or name (see 'translator devices')"
+    )
+    sources.add_argument("--loopback", action="store_true", help="translate what the computer plays (a call, a video)")
+    sources.add_argument(
+        "--input-file", type=Path, metavar="FILE", help="an audio file played in real time as the input"
+    )
+    sinks = live.add_mutually_exclusive_group()
+    sinks.add_argument("--output-device", metavar="DEVICE", help="speaker by number or name")
+    sinks.add_argument("--output-file", type=Path, metavar="FILE", help="write the translated speech to a WAV instead")
+    sinks.add_argument("--no-speech", action="store_true", help="text only: no translated speech")
+    live.add_argument("--push-to-talk", action="store_true", help="press Enter to start and again to stop speaking")
+    live.add_argument(
+        "--silence-ms", type=int, default=400, metavar="MS", help="silence that ends an utterance (default: 400)"
+    )
+    live.add_argument("--no-echo-gate", action="store_true", help="keep listening while speech plays (headphones)")
+    live.add_argument("--no-interims", action="store_true", help="no live captions while speaking (saves CPU)")
+    live.add_argument(
+        "--max-delay", type=float, default=8.0, metavar="S", help="speech older than this is not spoken (default: 8)"
+    )
+    _add_model_options(live, beam_size=1)
 
     demo = commands.add_parser("demo-models", help="build the project's tiny demo models into a folder")
     demo.add_argument("folder", type=Path, metavar="DIR")
@@ -162,6 +213,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if arguments.command == "batch":
             return _batch(arguments)
+        if arguments.command == "live":
+            from translator.live_cli import run_live
+
+            return run_live(arguments, _config(arguments))
         if arguments.command == "demo-models":
             from translator.demo import build_demo_models
 
@@ -205,26 +260,32 @@ def _config(arguments: argparse.Namespace) -> AppConfig:
     return AppConfig(models, compute)
 
 
-def _load_pipeline(arguments: argparse.Namespace, config: AppConfig, target: Language) -> Pipeline:
+@dataclass(frozen=True)
+class LoadedModels:
+    recognizer: SpeechRecognizer
+    translator: TextTranslator
+    voices: dict[Language, SpeechSynthesizer]
+
+
+def load_models(
+    arguments: argparse.Namespace, config: AppConfig, targets: Sequence[Language], speech: bool, no_voice_hint: str
+) -> LoadedModels:
+    """Load the recognizer, the translator and, when `speech`, a voice for each target language."""
     models = config.models
     hint = "run 'translator demo-models DIR' to build demo models, then pass --config DIR/demo.toml"
     if models.whisper is None:
         raise TranslatorError(f"no Whisper model configured: pass --whisper DIR or --config FILE ({hint})")
     if models.translation is None:
         raise TranslatorError(f"no translation model configured: pass --translation DIR or --config FILE ({hint})")
-    wants_speech = "wav" in arguments.formats
-    if wants_speech and models.voices is None:
-        raise TranslatorError(
-            "no voice configured for the speech track: pass --voice PATH, or leave wav out of --formats"
-        )
+    if speech and models.voices is None:
+        raise TranslatorError(f"no voice configured: pass --voice PATH, or {no_voice_hint}")
     recognizer = SpeechRecognizer(RecognizerSettings(models.whisper, beam_size=arguments.beam_size), config.compute)
     translator = TextTranslator(TranslatorSettings(models.translation), config.compute)
-    synthesizer = None
-    if wants_speech and models.voices is not None:
-        synthesizer = SpeechSynthesizer(
-            SynthesizerSettings(models.voices, use_cuda=config.compute.device == "cuda"), target
-        )
-    return Pipeline(recognizer, translator, synthesizer)
+    voices = {}
+    if speech and models.voices is not None:
+        settings = SynthesizerSettings(models.voices, use_cuda=config.compute.device == "cuda")
+        voices = {target: SpeechSynthesizer(settings, target) for target in targets}
+    return LoadedModels(recognizer, translator, voices)
 
 
 class _ProgressBars:
@@ -270,7 +331,10 @@ class _ProgressBars:
 
 def _batch(arguments: argparse.Namespace) -> int:
     config = _config(arguments)
-    pipeline = _load_pipeline(arguments, config, arguments.target)
+    models = load_models(
+        arguments, config, [arguments.target], "wav" in arguments.formats, "leave wav out of --formats"
+    )
+    pipeline = Pipeline(models.recognizer, models.translator, models.voices.get(arguments.target))
     settings = BatchSettings(
         target=arguments.target,
         source=arguments.source,
