@@ -347,3 +347,36 @@ def test_echo_gate_keeps_translated_speech_from_being_translated_again(
     )  # fmt: skip
     heard = open_loop.of(FinalTranscript)
     assert len(heard) >= 2  # its own German speech came back through the sound card and was recognised
+
+
+@pytest.mark.slow
+def test_a_long_session_does_not_grow(
+    recognizer: SpeechRecognizer, translator: TextTranslator, speech_like: np.ndarray, tmp_path: Path
+) -> None:
+    # Ten minutes of speech and pauses, fed as fast as the models go: what the session keeps per
+    # utterance must be released, so memory at the end is what it was a quarter of the way in.
+    import tracemalloc
+
+    source_file = utterances_file(tmp_path, speech_like, 200, gap=0.8)
+    done = {"count": 0, "memory_at_quarter": 0}
+
+    def on_event(event: LiveEvent) -> None:
+        if isinstance(event, UtteranceDone):
+            done["count"] += 1
+            if done["count"] == 50:
+                done["memory_at_quarter"] = tracemalloc.get_traced_memory()[0]
+
+    engine = LiveTranslator(
+        recognizer, translator, {}, FileSource(source_file, realtime=False), None,
+        LiveSettings(target=GERMAN, interim_results=False), on_event,
+    )  # fmt: skip
+    tracemalloc.start()
+    try:
+        engine.start()
+        assert engine.wait(300)
+        engine.stop()
+        at_end = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert done["count"] == 200
+    assert at_end - done["memory_at_quarter"] < 2_000_000  # bytes: no per-utterance growth

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,25 @@ def test_unknown_input_device_names_the_listing_command(
     assert err.strip().splitlines()[-1] == (
         "translator: error: no audio input device matches 'no-such-microphone': run 'translator devices' to list them"
     )
+
+
+def test_ctrl_c_stops_cleanly(demo_folder: Path, jfk_path: Path, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "translator.cli", "live", "--input-file", str(jfk_path), "--to", "de",
+         "--config", str(demo_folder / "demo.toml"), "--no-speech", "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "TRANSLATOR_CONFIG": str(tmp_path / "absent.toml"), "XDG_STATE_HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert process.stderr is not None
+    for line in process.stderr:  # wait until the session is listening
+        if line.startswith("listening to"):
+            break
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert "utterances; p50 / p95 per stage" in out

@@ -136,9 +136,9 @@ def run_live(arguments: argparse.Namespace, config: AppConfig) -> int:
     demo = models.recognizer.is_demo or models.translator.is_demo or any(v.is_demo for v in models.voices.values())
     if demo:
         print(f"note: {DEMO_NOTICE}", file=sys.stderr)
-    engine.start()
-    print(f"listening to {source.name}; Ctrl+C stops", file=sys.stderr)
-    try:
+    try:  # Ctrl+C is how a live session normally ends, whenever it comes
+        engine.start()
+        print(f"listening to {source.name}; Ctrl+C stops", file=sys.stderr)
         if arguments.push_to_talk:
             _push_to_talk(engine)
         while not engine.wait(0.25):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-STAGES = ("end_wait", "recognition", "translation", "synthesis", "playback_wait", "speech_to_speech")
+STAGES = ("end_wait", "recognition", "translation", "queue_wait", "synthesis", "playback_wait", "speech_to_speech")
 
 
 @dataclass
