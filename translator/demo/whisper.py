@@ -132,8 +132,9 @@ WHISPER_TOKEN_LANGUAGES = [
 _TIMESTAMP_COUNT = 1501  # <|0.00|> to <|30.00|> in 20 ms steps
 _LAST_TIMESTAMP = "<|29.98|>"
 
-_WIDTH = 64
-_HEADS = 2
+# Width, layers (encoder and decoder each) and heads: the demo's own size and two real architectures,
+# whose compute matches Whisper base and small (their weights are random, their output the demo's).
+WHISPER_SIZES = {"demo": (64, 1, 2), "base": (512, 6, 8), "small": (768, 12, 12)}
 _MEL_BINS = 80
 _ENCODER_FRAMES = 1500
 _DECODER_POSITIONS = 448
@@ -205,8 +206,10 @@ def whisper_tokenizer() -> tokenizers.Tokenizer:
     return tokenizer
 
 
-def build_demo_whisper(folder: Path, seed: int = 0) -> Path:
-    """Write the demo Whisper model into `folder` (created if needed) and return it."""
+def build_demo_whisper(folder: Path, seed: int = 0, size: str = "demo") -> Path:
+    """Write the demo Whisper model into `folder` (created if needed) and return it; `size` picks the
+    architecture from `WHISPER_SIZES`."""
+    width, layers, heads = WHISPER_SIZES[size]
     tokenizer = whisper_tokenizer()
     vocabulary = [tokenizer.id_to_token(i) for i in range(tokenizer.get_vocab_size())]
 
@@ -234,17 +237,17 @@ def build_demo_whisper(folder: Path, seed: int = 0) -> Path:
     chain[ids(_LAST_TIMESTAMP)] = [(ids("<|endoftext|>"), 1.0)]
 
     rng = np.random.default_rng(seed)
-    spec = ctranslate2.specs.WhisperSpec(1, _HEADS, 1, _HEADS)
+    spec = ctranslate2.specs.WhisperSpec(layers, heads, layers, heads)
     encoder = spec.encoder
-    encoder.conv1.weight = rng.normal(0.0, 0.05, (_WIDTH, _MEL_BINS, 3)).astype(np.float32)
-    encoder.conv1.bias = np.zeros(_WIDTH, dtype=np.float32)
-    encoder.conv2.weight = rng.normal(0.0, 0.05, (_WIDTH, _WIDTH, 3)).astype(np.float32)
-    encoder.conv2.bias = np.zeros(_WIDTH, dtype=np.float32)
-    encoder.position_encodings.encodings = sinusoids(_ENCODER_FRAMES, _WIDTH)
-    fill_layer_norm(encoder.layer_norm, _WIDTH)
+    encoder.conv1.weight = rng.normal(0.0, 0.05, (width, _MEL_BINS, 3)).astype(np.float32)
+    encoder.conv1.bias = np.zeros(width, dtype=np.float32)
+    encoder.conv2.weight = rng.normal(0.0, 0.05, (width, width, 3)).astype(np.float32)
+    encoder.conv2.bias = np.zeros(width, dtype=np.float32)
+    encoder.position_encodings.encodings = sinusoids(_ENCODER_FRAMES, width)
+    fill_layer_norm(encoder.layer_norm, width)
     for layer in encoder.layer:
-        fill_encoder_layer(layer, _WIDTH, rng)
-    fill_bigram_decoder(spec.decoder, len(vocabulary), _WIDTH, _DECODER_POSITIONS, chain, rng)
+        fill_encoder_layer(layer, width, rng)
+    fill_bigram_decoder(spec.decoder, len(vocabulary), width, _DECODER_POSITIONS, chain, rng)
 
     spec.register_vocabulary(vocabulary)
     spec.config.suppress_ids = []
