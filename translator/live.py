@@ -378,9 +378,10 @@ class LiveTranslator:
                 last_level = now
                 self._emit(InputLevel(float(np.sqrt(np.mean(block**2))) if len(block) else 0.0, gated))
             self._handle_segments(self._segmenter.push(block), now)
-            # Copy the growing utterance only when an interim pass is nearly due.
+            # Copy the growing utterance only when an interim pass is nearly due, and offer none while
+            # the speaker is silent: the utterance may be ending, and a pass then would delay its final.
             if self.settings.interim_results and now >= self._next_interim - 2 * _POLL:
-                audio = self._segmenter.open_audio()
+                audio = None if self._segmenter.in_silence else self._segmenter.open_audio()
                 with self._lock:
                     self._open_audio = audio
                     if audio is not None:

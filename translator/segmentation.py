@@ -331,6 +331,11 @@ class LiveSegmenter:
             return [self._close(self._silence_start + self._pause)]
         return [self._close(self._received, forced=True)]
 
+    @property
+    def in_silence(self) -> bool:
+        """Whether the open utterance's speaker has gone quiet (it may be ending)."""
+        return self._start is not None and self._silence_start is not None
+
     def open_audio(self) -> np.ndarray | None:
         """A copy of the open utterance's audio so far, or None between utterances."""
         if self._start is None:
