@@ -380,3 +380,28 @@ def test_a_long_session_does_not_grow(
         tracemalloc.stop()
     assert done["count"] == 200
     assert at_end - done["memory_at_quarter"] < 2_000_000  # bytes: no per-utterance growth
+
+
+def test_a_vanishing_input_device_stops_the_session_with_an_event(
+    virtual_sound: VirtualSoundServer, recognizer: SpeechRecognizer, translator: TextTranslator, tmp_path: Path
+) -> None:
+    import os
+
+    doomed = VirtualSoundServer(tmp_path / "doomed")
+    previous = os.environ["PULSE_SERVER"]
+    os.environ["PULSE_SERVER"] = doomed.server  # the ALSA pulse plugin connects when the stream opens
+    session = Session(recognizer, translator, {}, MicrophoneSource("pulse"), None, LiveSettings(target=GERMAN))
+    try:
+        session.engine.start()
+    finally:
+        os.environ["PULSE_SERVER"] = previous
+    try:
+        doomed.stop()
+        assert session.engine.wait(30), "the session hung after its microphone vanished"
+    finally:
+        session.engine.stop()
+        doomed.stop()
+    errors = session.of(LiveError)
+    assert len(errors) == 1 and errors[0].stage == "capture" and "pulse" in errors[0].message
+    assert len(session.of(LiveStopped)) == 1
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("live-")]
