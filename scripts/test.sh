@@ -2,7 +2,7 @@
 # Quick start: sets everything up, then runs the whole test suite (extra arguments go to pytest).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-# The tests start their own virtual sound card: a private PulseAudio server.
-apt_install pulseaudio
+# The tests start their own virtual sound card (a private PulseAudio server) and speak test phrases with espeak-ng.
+apt_install pulseaudio espeak-ng
 cd "$ROOT"
 exec "$VENV/bin/python" -m pytest "$@"
