@@ -37,6 +37,13 @@ def test_stage_times_follow_from_the_timeline() -> None:
     assert timeline.speech_to_speech == pytest.approx(1.1)
 
 
+def test_a_speculative_final_waiting_for_the_vad_is_not_a_queue_wait() -> None:
+    timeline = full_timeline()
+    timeline.recognition_end = 2.2  # done before the end was confirmed at 2.4
+    timeline.translation_start = 2.41
+    assert timeline.queue_wait == pytest.approx(0.01 + 0.05)
+
+
 def test_missing_steps_give_none() -> None:
     timeline = UtteranceTimeline(utterance=2, speech_end=1.0, end_confirmed=1.4)
     assert timeline.end_wait == pytest.approx(0.4)

@@ -63,9 +63,11 @@ class UtteranceTimeline:
 
     @property
     def queue_wait(self) -> float | None:
-        """Time spent waiting between stages (recognition to translation to synthesis)."""
+        """Time spent waiting between stages (recognition to translation to synthesis). A speculative
+        final is ready before the end is confirmed; the rest of that wait is the VAD's, not a queue's."""
+        ready = None if self.recognition_end is None else max(self.recognition_end, self.end_confirmed or 0.0)
         waits = [
-            self._span(self.recognition_end, self.translation_start),
+            self._span(ready, self.translation_start),
             self._span(self.translation_end, self.synthesis_start),
         ]
         known = [w for w in waits if w is not None]
