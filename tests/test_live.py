@@ -405,3 +405,15 @@ def test_a_vanishing_input_device_stops_the_session_with_an_event(
     assert len(errors) == 1 and errors[0].stage == "capture" and "pulse" in errors[0].message
     assert len(session.of(LiveStopped)) == 1
     assert not [thread for thread in threading.enumerate() if thread.name.startswith("live-")]
+
+
+def test_interim_captions_stop_when_a_pass_costs_too_much(
+    recognizer: SpeechRecognizer, translator: TextTranslator, speech_like: np.ndarray, tmp_path: Path
+) -> None:
+    long_speech = np.concatenate([speech_like, speech_like])
+    session = Session(
+        recognizer, translator, {}, FileSource(utterances_file(tmp_path, long_speech, 1)), None,
+        LiveSettings(target=GERMAN, interim_interval_s=0.3, interim_max_cost_s=0.0),
+    ).run()  # fmt: skip
+    assert len(session.of(InterimTranscript)) == 1  # the first pass measured the cost; no more followed
+    assert len(session.of(FinalTranscript)) == 1

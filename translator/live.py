@@ -69,6 +69,8 @@ class LiveSettings:
     push_to_talk: utterances are marked with press()/release() instead of the VAD.
     interim_results: publish live captions while the person speaks.
     interim_interval_s: shortest time between interim passes (longer when passes are slow).
+    interim_max_cost_s: a pass measured slower than this stops interim captions for the session: on a
+        slow machine each would hold the recogniser from a final for that long.
     speculative_final: start the final recognition when silence begins.
     echo_gate: ignore the input while translated speech plays (off for headphones).
     echo_tail_ms: how long after playback the gate stays closed (room echo).
@@ -83,6 +85,7 @@ class LiveSettings:
     push_to_talk: bool = False
     interim_results: bool = True
     interim_interval_s: float = 0.6
+    interim_max_cost_s: float = 1.2
     speculative_final: bool = True
     echo_gate: bool = True
     echo_tail_ms: int = 300
@@ -270,6 +273,7 @@ class LiveTranslator:
         self._open_audio: np.ndarray | None = None  # its audio so far, for interim passes
         self._waiting: deque[_Utterance] = deque()  # ended, in order, until their text is out
         self._next_interim = 0.0
+        self._interim_cost = 0.0  # the last interim pass's measured time
         self._translation: queue.Queue[_Spoken] = queue.Queue(maxsize=16)
         self._synthesis: queue.Queue[_Spoken] = queue.Queue(maxsize=16)
         self._commands: queue.SimpleQueue[str] = queue.SimpleQueue()
@@ -445,7 +449,8 @@ class LiveTranslator:
             finished = time.monotonic()
             with self._lock:
                 if kind == "interim":
-                    self._next_interim = finished + max(self.settings.interim_interval_s, 1.5 * (finished - started))
+                    self._interim_cost = finished - started
+                    self._next_interim = finished + max(self.settings.interim_interval_s, 1.5 * self._interim_cost)
                     if utterance is self._open:
                         committed, tentative = utterance.agreement.update(text)
                         interim = InterimTranscript(utterance.ids[0], committed, tentative)
@@ -484,6 +489,7 @@ class LiveTranslator:
         audio = self._open_audio
         if (
             self.settings.interim_results
+            and self._interim_cost <= self.settings.interim_max_cost_s
             and audio is not None
             and len(audio) >= _INTERIM_MIN_AUDIO * SAMPLE_RATE
             and time.monotonic() >= self._next_interim
