@@ -23,7 +23,7 @@ import numpy as np
 from translator.audio import WavTrackWriter
 from translator.devices import AudioDeviceError, find_device, portaudio
 from translator.files import ensure_writable_folder
-from translator.sources import DEVICE_STALL_SECONDS, open_stream, resample
+from translator.sources import check_stream, open_stream, resample
 
 logger = logging.getLogger(__name__)
 OUTPUT_RATES = (48000, 44100, 22050, 16000)  # tried in turn when the device refuses its own default rate
@@ -278,13 +278,7 @@ class SpeakerSink:
         stream = self._stream
         if stream is None or self._stopped:
             return
-        if self._ended.is_set() or not stream.active:
-            raise AudioDeviceError(f"output device '{self.name}' stopped: check that it is still connected")
-        if time.monotonic() - self._last_callback > DEVICE_STALL_SECONDS:
-            raise AudioDeviceError(
-                f"output device '{self.name}' took no audio for {DEVICE_STALL_SECONDS:.0f} s: "
-                "check that it is still connected"
-            )
+        check_stream(stream, self._ended, self._last_callback, f"output device '{self.name}'", "took no audio")
 
     def finish_utterance(self, utterance_id: int) -> None:
         """No more audio for `utterance_id`: its "finished" mark follows when its last sample has played."""

@@ -34,6 +34,15 @@ _NO_LOOPBACK = (
 )
 
 
+def check_stream(stream: Any, ended: threading.Event, last_activity: float, device: str, stalled: str) -> None:
+    """Raise `AudioDeviceError` if a PortAudio stream has ended or has moved no audio for too long:
+    a device that vanished must be an error, never a hang."""
+    if ended.is_set() or not stream.active:
+        raise AudioDeviceError(f"{device} stopped: check that it is still connected")
+    if time.monotonic() - last_activity > DEVICE_STALL_SECONDS:
+        raise AudioDeviceError(f"{device} {stalled} for {DEVICE_STALL_SECONDS:.0f} s: check that it is still connected")
+
+
 class EndOfStream(Exception):
     """A finite source (a file) has delivered everything."""
 
@@ -257,13 +266,7 @@ class MicrophoneSource:
     def _check(self, stream: Any) -> None:
         if self._stream is not stream:  # stopped meanwhile: not a failure
             return
-        if self._ended.is_set() or not stream.active:
-            raise AudioDeviceError(f"input device '{self.name}' stopped: check that it is still connected")
-        if time.monotonic() - self._last_block > DEVICE_STALL_SECONDS:
-            raise AudioDeviceError(
-                f"input device '{self.name}' delivered no audio for {DEVICE_STALL_SECONDS:.0f} s: "
-                "check that it is still connected"
-            )
+        check_stream(stream, self._ended, self._last_block, f"input device '{self.name}'", "delivered no audio")
 
     def stop(self) -> None:
         """Close the stream; safe to call twice and from another thread than `read()`'s."""
