@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import platformdirs
@@ -35,10 +35,8 @@ from translator.devices import list_devices
 from translator.dubbing import DEFAULT_MAX_SPEEDUP
 from translator.errors import TranslatorError
 from translator.languages import LANGUAGES, Language, UnknownLanguageError, find_language
+from translator.loading import LoadedModels, ModelCache
 from translator.outputs import DEMO_NOTICE, FORMATS
-from translator.recognition import RecognizerSettings, SpeechRecognizer
-from translator.synthesis import SpeechSynthesizer, SynthesizerSettings
-from translator.translation import TextTranslator, TranslatorSettings
 
 CONFIG_ENVIRONMENT = "TRANSLATOR_CONFIG"
 EXIT_FAILED_FILES = 1
@@ -260,32 +258,11 @@ def _config(arguments: argparse.Namespace) -> AppConfig:
     return AppConfig(models, compute)
 
 
-@dataclass(frozen=True)
-class LoadedModels:
-    recognizer: SpeechRecognizer
-    translator: TextTranslator
-    voices: dict[Language, SpeechSynthesizer]
-
-
 def load_models(
     arguments: argparse.Namespace, config: AppConfig, targets: Sequence[Language], speech: bool, no_voice_hint: str
 ) -> LoadedModels:
     """Load the recognizer, the translator and, when `speech`, a voice for each target language."""
-    models = config.models
-    hint = "run 'translator demo-models DIR' to build demo models, then pass --config DIR/demo.toml"
-    if models.whisper is None:
-        raise TranslatorError(f"no Whisper model configured: pass --whisper DIR or --config FILE ({hint})")
-    if models.translation is None:
-        raise TranslatorError(f"no translation model configured: pass --translation DIR or --config FILE ({hint})")
-    if speech and models.voices is None:
-        raise TranslatorError(f"no voice configured: pass --voice PATH, or {no_voice_hint}")
-    recognizer = SpeechRecognizer(RecognizerSettings(models.whisper, beam_size=arguments.beam_size), config.compute)
-    translator = TextTranslator(TranslatorSettings(models.translation), config.compute)
-    voices = {}
-    if speech and models.voices is not None:
-        settings = SynthesizerSettings(models.voices, use_cuda=config.compute.device == "cuda")
-        voices = {target: SpeechSynthesizer(settings, target) for target in targets}
-    return LoadedModels(recognizer, translator, voices)
+    return ModelCache().load(config, targets, speech, arguments.beam_size, no_voice_hint)
 
 
 class _ProgressBars:

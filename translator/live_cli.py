@@ -133,8 +133,7 @@ def run_live(arguments: argparse.Namespace, config: AppConfig) -> int:
     printer = LivePrinter(sys.stdout, sys.stderr, interims=not arguments.quiet)
     engine = LiveTranslator(models.recognizer, models.translator, models.voices, source, sink, settings, printer)
     engines.append(engine)
-    demo = models.recognizer.is_demo or models.translator.is_demo or any(v.is_demo for v in models.voices.values())
-    if demo:
+    if models.demo:
         print(f"note: {DEMO_NOTICE}", file=sys.stderr)
     try:  # Ctrl+C is how a live session normally ends, whenever it comes
         engine.start()
