@@ -187,6 +187,15 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("languages", help="list the languages and their codes in each model family")
     commands.add_parser("devices", help="list sound input and output devices")
+    gui = commands.add_parser("gui", help="open the desktop window")
+    gui.add_argument("--version", action="version", version=f"translator {__version__}")
+    gui.add_argument("--check", action="store_true", help="open the window and close it at once (tests an install)")
+    gui.add_argument(
+        "--config", type=Path, metavar="FILE", help="a settings file whose models fill in choices the window lacks"
+    )
+    gui.add_argument(
+        "--settings", type=Path, metavar="FILE", help="the window's own settings file (default: in the config folder)"
+    )
     return parser
 
 
@@ -195,7 +204,8 @@ def log_path() -> Path:
     return Path(platformdirs.user_log_dir("translator")) / "translator.log"
 
 
-def _log_to_file() -> None:
+def configure_logging() -> None:
+    """Log warnings and errors to the log file, so a one-line message can point to the details."""
     path = log_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, delay=True, encoding="utf-8")
@@ -207,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
     arguments = parser.parse_args(argv)
-    _log_to_file()
+    configure_logging()
     try:
         if arguments.command == "batch":
             return _batch(arguments)
@@ -221,6 +231,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = build_demo_models(arguments.folder)
             print(f"demo models written to {arguments.folder}; use them with --config {settings}")
             return 0
+        if arguments.command == "gui":
+            from ui.app import run
+
+            return run(arguments)
         if arguments.command == "devices":
             _print_devices()
             return 0

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pysubs2
 
 from translator.files import write_text_atomic
-from translator.results import FileResult, Segment
+from translator.results import FileResult
 
 TEXT_FORMATS = ("txt", "srt", "vtt")
 FORMATS = (*TEXT_FORMATS, "json", "wav")
@@ -27,16 +28,27 @@ def output_paths(stem: Path, target: str, formats: Iterable[str]) -> dict[str, P
     return paths
 
 
-def _subtitles(segments: Iterable[Segment], translated: bool) -> pysubs2.SSAFile:
+@dataclass(frozen=True)
+class Caption:
+    """A line of text shown from `start` to `end` seconds; it may hold several lines."""
+
+    start: float
+    end: float
+    text: str
+
+
+def render_captions(captions: Sequence[Caption], fmt: str) -> str:
+    """Captions as plain text (one per line), SRT or WebVTT."""
+    if fmt == "txt":
+        return "".join(f"{caption.text}\n" for caption in captions)
     subtitles = pysubs2.SSAFile()
-    for segment in segments:
-        text = segment.text if translated else segment.source_text
+    for caption in captions:
         subtitles.append(
             pysubs2.SSAEvent(
-                start=round(segment.start * 1000), end=round(segment.end * 1000), text=text.replace("\n", r"\N")
+                start=round(caption.start * 1000), end=round(caption.end * 1000), text=caption.text.replace("\n", r"\N")
             )
         )
-    return subtitles
+    return str(subtitles.to_string(fmt))
 
 
 def render(result: FileResult, fmt: str, translated: bool) -> str:
@@ -47,7 +59,9 @@ def render(result: FileResult, fmt: str, translated: bool) -> str:
         lines = [segment.text if translated else segment.source_text for segment in result.segments]
         header = [f"# {DEMO_NOTICE}"] if result.demo else []
         return "\n".join(header + lines) + "\n"
-    text = _subtitles(result.segments, translated).to_string(fmt)
+    text = render_captions(
+        [Caption(s.start, s.end, s.text if translated else s.source_text) for s in result.segments], fmt
+    )
     if fmt == "vtt" and result.demo:
         # WebVTT allows NOTE blocks after the header; SRT has no comments, so only VTT carries the notice.
         signature, _, cues = text.partition("\n\n")

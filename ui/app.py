@@ -1,0 +1,87 @@
+"""`translator gui` and `translator-gui`: start the window, with every failure shown in it, not as a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from translator import __version__
+from translator.config import AppConfig, load_config
+from translator.errors import TranslatorError
+
+logger = logging.getLogger(__name__)
+APP_NAME = "Offline Speech Translator"
+DESKTOP_ID = "io.github.offline_speech_translator"
+
+
+def display_problem() -> str | None:
+    """Why no window can open here, or None. Qt itself would abort with a terse message."""
+    if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM"):
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            return "no display: start the app from a desktop session (DISPLAY and WAYLAND_DISPLAY are unset)"
+    return None
+
+
+def run(arguments: argparse.Namespace) -> int:
+    """Open the window and run until it closes; returns the exit status."""
+    problem = display_problem()
+    if problem:
+        print(f"translator: error: {problem}", file=sys.stderr)
+        return 2
+    try:
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+
+        from ui.main_window import MainWindow
+        from ui.settings import SettingsStore, default_settings_path
+    except ImportError as error:
+        print(
+            f"translator: error: the window cannot start ({error}): reinstall with ./scripts/setup.sh, "
+            "or on Debian/Ubuntu: sudo apt install libegl1 libxkbcommon0 libxcb-cursor0",
+            file=sys.stderr,
+        )
+        return 2
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(DESKTOP_ID)
+    seed, seed_problem = _seed_config(arguments.config)
+    window = MainWindow(SettingsStore(arguments.settings or default_settings_path()), seed)
+
+    def show_unexpected(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
+        # An error no code path expected: logged in full, shown as one line, and the window goes on.
+        logger.error("unexpected error:\n%s", "".join(traceback.format_exception(kind, error, trace)))
+        window.show_unexpected_error(f"unexpected {kind.__name__}: {error} (details in the log; please report it)")
+
+    sys.excepthook = show_unexpected
+    if seed_problem:
+        window.banner.show_error(seed_problem)
+    window.show()
+    if arguments.check:  # open, draw once, close: proves an installed app can start
+        QTimer.singleShot(0, window.close)
+    return int(app.exec())
+
+
+def _seed_config(path: Path | None) -> tuple[AppConfig | None, str | None]:
+    from translator.cli import default_config_path
+
+    chosen = path or default_config_path()
+    if path is None and not chosen.is_file():
+        return None, None
+    try:
+        return load_config(chosen), None
+    except TranslatorError as error:
+        return None, str(error)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The `translator-gui` launcher: the same as `translator gui`."""
+    from translator.cli import main as cli_main
+
+    return cli_main(["gui", *(sys.argv[1:] if argv is None else argv)])

@@ -1,0 +1,263 @@
+"""The Live tab: languages, sound devices, Start/Stop and push-to-talk, the transcript and the latency panel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from translator.devices import AudioDevice
+from translator.files import write_text_atomic
+from translator.languages import Language
+from translator.live import LiveStats, UtteranceDone
+from translator.outputs import TEXT_FORMATS, render_captions
+from ui.latency import LatencyPanel
+from ui.sessions import State
+from ui.settings import SettingsStore
+from ui.transcript import TranscriptModel
+from ui.widgets import AUTO, LOOPBACK, DevicePicker, LanguagePicker, LevelMeter
+
+SAVE_FILTERS = "Text (*.txt);;SubRip subtitles (*.srt);;WebVTT subtitles (*.vtt)"
+
+
+@dataclass(frozen=True)
+class LiveChoices:
+    """What the user chose on the Live tab."""
+
+    source: Language | None
+    target: Language | None
+    conversation: bool
+    input_device: str | None
+    loopback: bool
+    output_device: str | None
+    speech: bool
+    push_to_talk: bool
+
+
+class LiveView(QWidget):
+    start_requested = Signal()
+    stop_requested = Signal()
+    talk_pressed = Signal()
+    talk_released = Signal()
+    refresh_devices_requested = Signal()
+    save_failed = Signal(str)
+
+    def __init__(self, settings: SettingsStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._settings = settings
+        self.source = LanguagePicker("Spoken language", allow_auto=True)
+        self.target = LanguagePicker("Translate into", allow_auto=False)
+        self.swap = QToolButton()
+        self.swap.setText("⇄")
+        self.swap.setToolTip("Swap languages")
+        self.swap.setAccessibleName("Swap languages")
+        self.swap.clicked.connect(self._swap)
+        self.conversation = QCheckBox("Conversation")
+        self.conversation.setToolTip("Two people: each one's speech is translated into the other language")
+        self.input_device = DevicePicker("Input device", "input")
+        self.output_device = DevicePicker("Output device", "output")
+        self.refresh = QToolButton()
+        self.refresh.setText("↻")
+        self.refresh.setToolTip("Look for sound devices again")
+        self.refresh.setAccessibleName("Refresh sound devices")
+        self.refresh.clicked.connect(self.refresh_devices_requested)
+        self.speech = QCheckBox("Speak translation")
+        self.start = QPushButton("Start")
+        self.start.setAccessibleName("Start or stop live translation")
+        self.start.setToolTip("Start or stop (Ctrl+Enter)")
+        self.start.clicked.connect(self._start_or_stop)
+        self.push_to_talk = QCheckBox("Push to talk")
+        self.push_to_talk.setToolTip("Speak only while Talk is on, instead of detecting speech automatically")
+        self.talk = QPushButton("Talk (F2)")
+        self.talk.setCheckable(True)
+        self.talk.setAccessibleName("Talk")
+        self.talk.setToolTip("Press (or F2) while you speak; press again when you finish")
+        self.talk.toggled.connect(self._talk_toggled)
+        # Window-wide shortcuts (a button's own shortcut would need the button to be in focus).
+        QShortcut(QKeySequence("Ctrl+Return"), self, self._shortcut(self.start))
+        QShortcut(QKeySequence("F2"), self, self._shortcut(self.talk))
+        self.level = LevelMeter()
+        self.status = QLabel("Stopped")
+        self.status.setAccessibleName("Live status")
+
+        self.transcript = TranscriptModel()
+        self.table = QTableView()
+        self.table.setAccessibleName("Transcript")
+        self.table.setModel(self.transcript)
+        self.table.setWordWrap(True)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.transcript.rowsInserted.connect(lambda *_: self.table.scrollToBottom())
+        copy, clear, save = QPushButton("Copy"), QPushButton("Clear"), QPushButton("Save…")
+        copy.setAccessibleName("Copy transcript")
+        clear.setAccessibleName("Clear transcript")
+        save.setAccessibleName("Save transcript")
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.transcript.plain_text()))
+        clear.clicked.connect(self.clear)
+        save.clicked.connect(self._save_dialog)
+        self.latency = LatencyPanel()
+
+        languages = QHBoxLayout()
+        for widget in (QLabel("From"), self.source, self.swap, QLabel("to"), self.target, self.conversation):
+            languages.addWidget(widget)
+        languages.addStretch(1)
+        devices = QHBoxLayout()
+        for widget in (QLabel("Input"), self.input_device, QLabel("Output"), self.output_device, self.refresh):
+            devices.addWidget(widget)
+        devices.addWidget(self.speech)
+        devices.addStretch(1)
+        controls = QHBoxLayout()
+        for widget in (self.start, self.push_to_talk, self.talk, self.level, self.status):
+            controls.addWidget(widget)
+        controls.addStretch(1)
+        transcript_buttons = QHBoxLayout()
+        transcript_buttons.addStretch(1)
+        for button in (copy, clear, save):
+            transcript_buttons.addWidget(button)
+        transcript_side = QWidget()
+        transcript_layout = QVBoxLayout(transcript_side)
+        transcript_layout.setContentsMargins(0, 0, 0, 0)
+        transcript_layout.addWidget(self.table, 1)
+        transcript_layout.addLayout(transcript_buttons)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(transcript_side)
+        self.splitter.addWidget(self.latency)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(languages)
+        layout.addLayout(devices)
+        layout.addLayout(controls)
+        layout.addWidget(self.splitter, 1)
+        self._restore()
+        self.show_state(State.IDLE.value)
+
+    def _restore(self) -> None:
+        self.source.set_code(self._settings.get("live/source", AUTO))
+        self.target.set_code(self._settings.get("live/target", "de"))
+        self.conversation.setChecked(self._settings.get("live/conversation", False))
+        self.input_device.set_choice(self._settings.get("live/input_device", ""))
+        self.output_device.set_choice(self._settings.get("live/output_device", ""))
+        self.speech.setChecked(self._settings.get("live/speech", True))
+        self.push_to_talk.setChecked(self._settings.get("live/push_to_talk", False))
+        state = self._settings.get_bytes("live/splitter")
+        if state is not None:
+            self.splitter.restoreState(state)
+
+    def save_settings(self) -> None:
+        self._settings.set("live/source", self.source.code())
+        self._settings.set("live/target", self.target.code())
+        self._settings.set("live/conversation", self.conversation.isChecked())
+        self._settings.set("live/input_device", self.input_device.choice())
+        self._settings.set("live/output_device", self.output_device.choice())
+        self._settings.set("live/speech", self.speech.isChecked())
+        self._settings.set("live/push_to_talk", self.push_to_talk.isChecked())
+        self._settings.set_bytes("live/splitter", self.splitter.saveState())
+
+    def choices(self) -> LiveChoices:
+        device = self.input_device.choice()
+        output = self.output_device.choice()
+        return LiveChoices(
+            source=self.source.language(),
+            target=self.target.language(),
+            conversation=self.conversation.isChecked(),
+            input_device=None if device in ("", LOOPBACK) else device,
+            loopback=device == LOOPBACK,
+            output_device=output or None,
+            speech=self.speech.isChecked(),
+            push_to_talk=self.push_to_talk.isChecked(),
+        )
+
+    def set_devices(self, devices: list[AudioDevice]) -> None:
+        self.input_device.set_devices(devices)
+        self.output_device.set_devices(devices)
+
+    @staticmethod
+    def _shortcut(button: QPushButton) -> Callable[[], None]:
+        return lambda: button.click() if button.isEnabled() else None
+
+    def _swap(self) -> None:
+        source, target = self.source.code(), self.target.code()
+        if source != AUTO:
+            self.source.set_code(target)
+            self.target.set_code(source)
+
+    def _start_or_stop(self) -> None:
+        (self.start_requested if self.start.text() == "Start" else self.stop_requested).emit()
+
+    def _talk_toggled(self, talking: bool) -> None:
+        self.talk.setText("Talking… (F2 to finish)" if talking else "Talk (F2)")
+        (self.talk_pressed if talking else self.talk_released).emit()
+
+    def show_state(self, state: str) -> None:
+        """Enable what makes sense in this state: choices only while stopped, Talk only while running."""
+        idle = state == State.IDLE.value
+        self.start.setText("Start" if idle else "Stop")
+        self.start.setEnabled(state != State.STOPPING.value)
+        for widget in (self.source, self.target, self.swap, self.conversation, self.input_device):
+            widget.setEnabled(idle)
+        for widget in (self.output_device, self.refresh, self.speech, self.push_to_talk):
+            widget.setEnabled(idle)
+        self.talk.setEnabled(state == State.RUNNING.value and self.push_to_talk.isChecked())
+        if not self.talk.isEnabled() and self.talk.isChecked():
+            self.talk.blockSignals(True)
+            self.talk.setChecked(False)
+            self.talk.setText("Talk (F2)")
+            self.talk.blockSignals(False)
+        self.status.setText(
+            {"idle": "Stopped", "loading": "Loading models…", "running": "Listening", "stopping": "Stopping…"}[state]
+        )
+        if idle:
+            self.level.reset_level()
+
+    def show_running(self, source: str, sink: str) -> None:
+        self.status.setText(f"Listening to {source}" + (f", speaking on {sink}" if sink else ""))
+
+    def show_done(self, done: UtteranceDone) -> None:
+        self.transcript.set_done(done)
+        self.latency.show_utterance(done)
+
+    def show_stats(self, stats: LiveStats) -> None:
+        self.latency.show_stats(stats)
+
+    def clear(self) -> None:
+        self.transcript.clear()
+        self.latency.clear()
+
+    def _save_dialog(self) -> None:
+        path, chosen = QFileDialog.getSaveFileName(self, "Save transcript", "transcript.txt", SAVE_FILTERS)
+        if path:
+            suffix = {"SubRip": ".srt", "WebVTT": ".vtt"}.get(chosen.split(" ")[0], ".txt")
+            self.save_transcript(Path(path) if Path(path).suffix else Path(path + suffix))
+
+    def save_transcript(self, path: Path) -> None:
+        """Write the final lines as text (said line, then its translation) or bilingual SRT/WebVTT."""
+        fmt = path.suffix.lower().lstrip(".")
+        if fmt not in TEXT_FORMATS:
+            self.save_failed.emit(f"cannot save as .{fmt}: name the file .txt, .srt or .vtt")
+            return
+        try:
+            text = self.transcript.plain_text() + "\n" if fmt == "txt" else None
+            write_text_atomic(path, text if text is not None else render_captions(self.transcript.captions(), fmt))
+        except OSError as error:
+            self.save_failed.emit(f"cannot save the transcript to {path}: {error}")

@@ -1,0 +1,202 @@
+"""The Settings tab: the model behind each stage, where and how the models run, and live tuning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from translator.compute import DEVICES, ComputeSettings
+from translator.config import AppConfig, ModelPaths
+from ui.bridge import STAGE_NAMES
+from ui.settings import SettingsStore
+
+COMPUTE_TYPES = ("auto", "int8", "int8_float16", "float16", "int8_float32", "float32")
+
+
+class PathField(QWidget):
+    """A path typed in or chosen with a dialog (a folder, or for voices a file too)."""
+
+    def __init__(self, accessible_name: str, files_too: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edit = QLineEdit()
+        self.edit.setAccessibleName(accessible_name)
+        self.edit.setPlaceholderText("not chosen")
+        self._name = accessible_name
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 1)
+        folder = QToolButton()
+        folder.setText("Folder…")
+        folder.setAccessibleName(f"Choose {accessible_name} folder")
+        folder.clicked.connect(self._choose_folder)
+        layout.addWidget(folder)
+        if files_too:
+            file = QToolButton()
+            file.setText("File…")
+            file.setAccessibleName(f"Choose {accessible_name} file")
+            file.clicked.connect(self._choose_file)
+            layout.addWidget(file)
+
+    def path(self) -> Path | None:
+        text = self.edit.text().strip()
+        return Path(text).expanduser() if text else None
+
+    def set_path(self, path: Path | None) -> None:
+        self.edit.setText("" if path is None else str(path))
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self._name, self.edit.text())
+        if folder:
+            self.edit.setText(folder)
+
+    def _choose_file(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, self._name, self.edit.text(), "Piper voice (*.onnx)")
+        if name:
+            self.edit.setText(name)
+
+
+class SettingsView(QWidget):
+    demo_models_requested = Signal()
+    load_requested = Signal()
+
+    def __init__(self, settings: SettingsStore, seed: AppConfig | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._settings = settings
+        self.whisper = PathField("Speech recognition model")
+        self.translation = PathField("Translation model")
+        self.voices = PathField("Voices", files_too=True)
+        demo = QPushButton("Use demo models")
+        demo.setToolTip("Build the project's tiny demo models (placeholder output) to try the app without downloads")
+        demo.clicked.connect(self.demo_models_requested)
+        load = QPushButton("Load models now")
+        load.clicked.connect(self.load_requested)
+        self.loading = QProgressBar()
+        self.loading.setAccessibleName("Model loading")
+        self.loading.setRange(0, 0)  # busy: a model load reports no progress of its own
+        self.loading.hide()
+        self.load_status = QLabel("")
+        self.load_status.setAccessibleName("Model status")
+        self.load_status.setWordWrap(True)
+        models = QGroupBox("Models")
+        models_form = QFormLayout(models)
+        models_form.addRow("Speech recognition (CTranslate2 Whisper)", self.whisper)
+        models_form.addRow("Translation (NLLB-200, M2M-100 or OPUS-MT)", self.translation)
+        models_form.addRow("Voices (Piper .onnx or a folder of them)", self.voices)
+        buttons = QHBoxLayout()
+        for widget in (demo, load, self.loading):
+            buttons.addWidget(widget)
+        buttons.addStretch(1)
+        models_form.addRow(buttons)
+        models_form.addRow(self.load_status)
+
+        self.device = QComboBox()
+        self.device.setAccessibleName("Compute device")
+        self.device.addItems(list(DEVICES))
+        self.compute_type = QComboBox()
+        self.compute_type.setAccessibleName("Compute type")
+        self.compute_type.addItems(list(COMPUTE_TYPES))
+        self.threads = QSpinBox()
+        self.threads.setAccessibleName("CPU threads per model")
+        self.threads.setRange(0, 64)
+        self.threads.setSpecialValueText("automatic")
+        compute = QGroupBox("Where the models run")
+        compute_form = QFormLayout(compute)
+        compute_form.addRow("Device (auto uses a CUDA GPU when there is one)", self.device)
+        compute_form.addRow("Compute type (auto: int8 on CPU, int8_float16 on GPU)", self.compute_type)
+        compute_form.addRow("CPU threads per model", self.threads)
+
+        self.silence_ms = QSpinBox()
+        self.silence_ms.setAccessibleName("Silence that ends an utterance")
+        self.silence_ms.setRange(100, 3000)
+        self.silence_ms.setSingleStep(50)
+        self.silence_ms.setSuffix(" ms")
+        self.echo_gate = QCheckBox("Echo gate: don't listen while translated speech plays (off for headphones)")
+        self.interims = QCheckBox("Live captions while speaking (uses more CPU)")
+        self.max_delay = QDoubleSpinBox()
+        self.max_delay.setAccessibleName("Longest delay before speech is skipped")
+        self.max_delay.setRange(2.0, 60.0)
+        self.max_delay.setSuffix(" s")
+        live = QGroupBox("Live translation")
+        live_form = QFormLayout(live)
+        live_form.addRow("Silence that ends an utterance (VAD)", self.silence_ms)
+        live_form.addRow(self.echo_gate)
+        live_form.addRow(self.interims)
+        live_form.addRow("Speech older than this is shown but not spoken", self.max_delay)
+
+        layout = QVBoxLayout(self)
+        for group in (models, compute, live):
+            layout.addWidget(group)
+        layout.addStretch(1)
+        self._restore(seed)
+
+    def _restore(self, seed: AppConfig | None) -> None:
+        """Stored choices win; the settings file (`--config`) fills in what was never chosen here."""
+        get = self._settings.get
+        keys = ("whisper", "translation", "voices")
+        stored = ModelPaths(*(Path(text) if (text := get(f"models/{key}", "")) else None for key in keys))
+        empty = not any((stored.whisper, stored.translation, stored.voices))
+        self.set_models(seed.models if empty and seed is not None else stored)
+        compute = seed.compute if seed is not None else ComputeSettings()
+        self.device.setCurrentText(get("compute/device", compute.device))
+        self.compute_type.setCurrentText(get("compute/compute_type", compute.compute_type))
+        self.threads.setValue(get("compute/cpu_threads", compute.cpu_threads))
+        self.silence_ms.setValue(get("live/silence_ms", 400))
+        self.echo_gate.setChecked(get("live/echo_gate", True))
+        self.interims.setChecked(get("live/interims", True))
+        self.max_delay.setValue(get("live/max_delay", 8.0))
+
+    def set_models(self, models: ModelPaths) -> None:
+        self.whisper.set_path(models.whisper)
+        self.translation.set_path(models.translation)
+        self.voices.set_path(models.voices)
+
+    def save_settings(self) -> None:
+        for key, field in (("whisper", self.whisper), ("translation", self.translation), ("voices", self.voices)):
+            self._settings.set(f"models/{key}", str(field.path() or ""))
+        self._settings.set("compute/device", self.device.currentText())
+        self._settings.set("compute/compute_type", self.compute_type.currentText())
+        self._settings.set("compute/cpu_threads", self.threads.value())
+        self._settings.set("live/silence_ms", self.silence_ms.value())
+        self._settings.set("live/echo_gate", self.echo_gate.isChecked())
+        self._settings.set("live/interims", self.interims.isChecked())
+        self._settings.set("live/max_delay", self.max_delay.value())
+
+    def app_config(self) -> AppConfig:
+        return AppConfig(
+            ModelPaths(self.whisper.path(), self.translation.path(), self.voices.path()),
+            ComputeSettings(self.device.currentText(), self.compute_type.currentText(), self.threads.value()),
+        )
+
+    def has_models(self) -> bool:
+        config = self.app_config().models
+        return config.whisper is not None and config.translation is not None
+
+    def show_loading(self, stage: str, path: str) -> None:
+        self.loading.show()
+        self.load_status.setText(f"Loading the {STAGE_NAMES.get(stage, stage)} model from {path}…")
+
+    def show_loaded(self, stage: str, path: str, seconds: float) -> None:
+        self.loading.hide()
+        self.load_status.setText(f"Loaded the {STAGE_NAMES.get(stage, stage)} model from {path} in {seconds:.1f} s")
+
+    def show_load_finished(self, message: str) -> None:
+        self.loading.hide()
+        self.load_status.setText(message)
