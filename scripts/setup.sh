@@ -38,8 +38,8 @@ if [ ! -x "$VENV/bin/python" ]; then
   fi
 fi
 
-# PortAudio, for sound devices (live translation).
-apt_install libportaudio2
+# PortAudio, for sound devices (live translation); the X11 libraries Qt's window needs beyond a base system.
+apt_install libportaudio2 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0 libegl1
 
 # Reinstall only when the project's metadata changed.
 STAMP="$VENV/.installed-$(sha1sum "$ROOT/pyproject.toml" | cut -c1-12)"

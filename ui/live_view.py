@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableView,
     QToolButton,
@@ -33,6 +34,7 @@ from ui.settings import SettingsStore
 from ui.transcript import TranscriptModel
 from ui.widgets import AUTO, LOOPBACK, DevicePicker, LanguagePicker, LevelMeter
 
+_STATUS = {"idle": "Stopped", "loading": "Loading models…", "running": "Listening", "stopping": "Stopping…"}
 SAVE_FILTERS = "Text (*.txt);;SubRip subtitles (*.srt);;WebVTT subtitles (*.vtt)"
 
 
@@ -141,7 +143,11 @@ class LiveView(QWidget):
         transcript_layout.addLayout(transcript_buttons)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(transcript_side)
-        self.splitter.addWidget(self.latency)
+        latency_scroll = QScrollArea()  # the panel stays whole on a short screen: it scrolls instead
+        latency_scroll.setWidget(self.latency)
+        latency_scroll.setWidgetResizable(True)
+        latency_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.splitter.addWidget(latency_scroll)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
@@ -224,9 +230,12 @@ class LiveView(QWidget):
             self.talk.setChecked(False)
             self.talk.setText("Talk (F2)")
             self.talk.blockSignals(False)
-        self.status.setText(
-            {"idle": "Stopped", "loading": "Loading models…", "running": "Listening", "stopping": "Stopping…"}[state]
-        )
+        if not (state == State.RUNNING.value and self.status.text().startswith("Listening to")):  # keep the devices
+            self.status.setText(
+                {"idle": "Stopped", "loading": "Loading models…", "running": "Listening", "stopping": "Stopping…"}[
+                    state
+                ]
+            )
         if idle:
             self.level.reset_level()
 
