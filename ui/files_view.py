@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -35,9 +35,8 @@ from translator.outputs import FORMATS
 from translator.results import FileResult
 from ui.sessions import State
 from ui.settings import SettingsStore
-from ui.widgets import AUTO, LanguagePicker
+from ui.widgets import AUTO, Index, LanguagePicker, RowsModel
 
-Index = QModelIndex | QPersistentModelIndex
 PROGRESS_COLUMN = 2
 # The order in which a finished file's outputs are worth opening.
 _OPEN_PREFERENCE = ("wav", "txt", "srt", "vtt", "json")
@@ -55,23 +54,9 @@ class FileRow:
     outputs: tuple[Path, ...] = field(default=())
 
 
-class FilesModel(QAbstractTableModel):
+class FilesModel(RowsModel):
     COLUMNS = ("file", "state", "progress", "language", "RTF", "result or error")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[FileRow] = []
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
+    rows: list[FileRow]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         row = self.rows[index.row()]
@@ -118,7 +103,7 @@ class FilesModel(QAbstractTableModel):
             number = len(self.rows) - 1
         for name, value in changes.items():
             setattr(self.rows[number], name, value)
-        self.dataChanged.emit(self.index(number, 0), self.index(number, len(self.COLUMNS) - 1))
+        self.row_changed(number)
 
 
 class ProgressDelegate(QStyledItemDelegate):

@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
 from translator.live import UtteranceDone
 from translator.outputs import Caption
-
-Index = QModelIndex | QPersistentModelIndex
+from ui.widgets import Index, RowsModel
 
 
 class RowKind(Enum):
@@ -39,26 +38,15 @@ class TranscriptRow:
     note: str = ""
 
 
-class TranscriptModel(QAbstractTableModel):
+class TranscriptModel(RowsModel):
     """Rows in the order utterances began; columns: time, language, what was said, its translation."""
 
     COLUMNS = ("time", "lang", "said", "translation")
+    rows: list[TranscriptRow]
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[TranscriptRow] = []
         self._origin: float | None = None  # monotonic time of the transcript's zero
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         row = self.rows[index.row()]
@@ -99,15 +87,12 @@ class TranscriptModel(QAbstractTableModel):
         self.endInsertRows()
         return len(self.rows) - 1
 
-    def _changed(self, number: int) -> None:
-        self.dataChanged.emit(self.index(number, 0), self.index(number, len(self.COLUMNS) - 1))
-
     def set_interim(self, utterance: int, committed: str, tentative: str) -> None:
         number = self._row_for(utterance)
         row = self.rows[number]
         if row.kind is RowKind.INTERIM:
             row.source = f"{committed} {tentative}".strip()
-            self._changed(number)
+            self.row_changed(number)
 
     def set_final(self, utterance: int, text: str, language: str, merged: tuple[int, ...]) -> None:
         for other in merged:  # the merged utterances' rows fold into this one
@@ -123,12 +108,12 @@ class TranscriptModel(QAbstractTableModel):
         row.kind, row.source, row.language = RowKind.FINAL, text, language
         if len(merged) > 1:
             row.note = f"  [{len(merged)} utterances merged]"
-        self._changed(number)
+        self.row_changed(number)
 
     def set_translation(self, utterance: int, text: str) -> None:
         number = self._row_for(utterance)
         self.rows[number].translation = text
-        self._changed(number)
+        self.row_changed(number)
 
     def set_done(self, done: UtteranceDone) -> None:
         number = self._row_for(done.utterance)
@@ -141,7 +126,7 @@ class TranscriptModel(QAbstractTableModel):
             row.end = self._since_origin(done.timeline.speech_end)
         if not done.spoken:
             row.note += "  [not spoken]"
-        self._changed(number)
+        self.row_changed(number)
 
     def add_notice(self, text: str) -> None:
         self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows))
