@@ -111,7 +111,8 @@ class TextTranslator:
             require_files(folder, "OPUS-MT model", ("source.spm", "target.spm"))
             source_model, target_model = folder / "source.spm", folder / "target.spm"
         else:
-            names = ("sentencepiece.bpe.model", "sentencepiece.model")
+            # spm.128k.model: the name M2M-100 conversions keep from fairseq's original release.
+            names = ("sentencepiece.bpe.model", "sentencepiece.model", "spm.128k.model")
             require_files(folder, f"{family.value} model", (names,))
             source_model = target_model = next(folder / n for n in names if (folder / n).is_file())
         self.settings = settings
