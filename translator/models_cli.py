@@ -107,6 +107,18 @@ def add_models_parser(commands: argparse._SubParsersAction, language: Callable[[
     plan.add_argument("--profile", choices=PROFILE_CHOICES, default=AUTO)
     add_store_option(plan)
 
+    convert = actions.add_parser(
+        "convert",
+        help="convert a Transformers OPUS-MT, NLLB-200 or M2M-100 checkpoint to CTranslate2 int8 and install it",
+        description="Needs the 'convert' extra (transformers and torch).",
+    )
+    convert.add_argument(
+        "source", metavar="SOURCE", help="a checkpoint folder, or a Hub id such as Helsinki-NLP/opus-mt-en-de"
+    )
+    convert.add_argument("--id", dest="model_id", metavar="ID", help="the id to install it as (default: its name)")
+    convert.add_argument("--revision", help="the Hub revision to convert (default: main)")
+    add_store_option(convert)
+
     cover = actions.add_parser("coverage", help="how many languages, pairs and voices the catalog covers")
     add_store_option(cover)
 
@@ -128,6 +140,13 @@ def run_models(arguments: argparse.Namespace) -> int:
         print(f"imported {installed.id} ({installed.stage}, {describe_size(installed.size)}) into {installed.folder}")
     elif action == "verify":
         return _verify(store, arguments.ids)
+    elif action == "convert":
+        from translator.convert import convert_checkpoint
+
+        installed = convert_checkpoint(store, arguments.source, arguments.model_id, arguments.revision)
+        print(
+            f"converted {arguments.source} into {installed.id} ({describe_size(installed.size)}) in {installed.folder}"
+        )
     elif action == "plan":
         _print_plan(plan_chain(store.catalog, arguments.source, arguments.target, arguments.profile), store)
     else:
