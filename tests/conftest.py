@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hub_server import CLOSED_ENDPOINT, HubFixture, demo_hub, running_hub
 from virtual_sound import VirtualSoundServer
 
 from translator.audio import SAMPLE_RATE
@@ -17,6 +18,7 @@ from translator.languages import find_language
 from translator.synthesis import SpeechSynthesizer, SynthesizerSettings
 
 DATA = Path(__file__).parent / "data"
+# Port 9 (discard) on the loopback: connections are refused at once.
 
 
 @pytest.fixture(scope="session")
@@ -59,3 +61,30 @@ def virtual_sound(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualS
         else:
             os.environ["PULSE_SERVER"] = previous
         refresh_devices()
+
+
+@pytest.fixture(autouse=True)
+def isolated_model_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets an empty model folder of its own and a Hub address where nothing answers.
+
+    So no test reads or writes the user's real models, and none reaches the network by accident.
+    """
+    monkeypatch.setenv("TRANSLATOR_MODELS_DIR", str(tmp_path_factory.mktemp("model-store")))
+    monkeypatch.setenv("HF_ENDPOINT", CLOSED_ENDPOINT)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSLATOR_CATALOG", raising=False)
+
+
+@pytest.fixture(scope="session")
+def demo_hub_content(demo_folder: Path) -> tuple[dict[tuple[str, str, str], bytes], dict[str, object]]:
+    """The demo models as Hub repositories, and a catalog describing them."""
+    return demo_hub(demo_folder)
+
+
+@pytest.fixture
+def local_hub(
+    demo_hub_content: tuple[dict[tuple[str, str, str], bytes], dict[str, object]], tmp_path: Path
+) -> Iterator[HubFixture]:
+    """A running local Hub serving the demo models, and the catalog file for them."""
+    files, catalog = demo_hub_content
+    yield from running_hub(files, catalog, tmp_path)

@@ -96,11 +96,12 @@ M2M_CODES = {
 
 # Locales of the rhasspy/piper-voices voices.
 PIPER_LOCALES = {
-    "ar_JO", "ca_ES", "cs_CZ", "cy_GB", "da_DK", "de_DE", "el_GR", "en_GB", "en_US",
-    "es_AR", "es_ES", "es_MX", "fa_IR", "fi_FI", "fr_FR", "hi_IN", "hu_HU", "id_ID",
-    "is_IS", "it_IT", "ka_GE", "kk_KZ", "lb_LU", "lv_LV", "ml_IN", "ne_NP", "nl_BE",
-    "nl_NL", "no_NO", "pl_PL", "pt_BR", "pt_PT", "ro_RO", "ru_RU", "sk_SK", "sl_SI",
-    "sr_RS", "sv_SE", "sw_CD", "te_IN", "tr_TR", "uk_UA", "vi_VN", "zh_CN",
+    "ar_JO", "bg_BG", "ca_ES", "cs_CZ", "cy_GB", "da_DK", "de_DE", "el_GR", "en_GB",
+    "en_US", "es_AR", "es_ES", "es_MX", "eu_ES", "fa_IR", "fi_FI", "fr_FR", "hi_IN",
+    "hu_HU", "id_ID", "is_IS", "it_IT", "ka_GE", "kk_KZ", "ku_TR", "lb_LU", "lv_LV",
+    "ml_IN", "ne_NP", "nl_BE", "nl_NL", "no_NO", "pl_PL", "pt_BR", "pt_PT", "ro_RO",
+    "ru_RU", "sk_SK", "sl_SI", "sq_AL", "sr_RS", "sv_SE", "sw_CD", "te_IN", "tr_TR",
+    "uk_UA", "ur_PK", "vi_VN", "zh_CN",
 }  # fmt: skip
 
 

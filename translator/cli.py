@@ -36,6 +36,7 @@ from translator.dubbing import DEFAULT_MAX_SPEEDUP
 from translator.errors import TranslatorError
 from translator.languages import LANGUAGES, Language, UnknownLanguageError, find_language
 from translator.loading import LoadedModels, ModelCache
+from translator.models_cli import PROFILE_CHOICES, add_models_parser, add_store_option, resolve_models, run_models
 from translator.outputs import DEMO_NOTICE, FORMATS
 
 CONFIG_ENVIRONMENT = "TRANSLATOR_CONFIG"
@@ -81,14 +82,21 @@ def _add_model_options(command: argparse.ArgumentParser, beam_size: int) -> None
         metavar="FILE",
         help=f"settings file (default: ${CONFIG_ENVIRONMENT} or {default_config_path()})",
     )
-    command.add_argument("--whisper", type=Path, metavar="DIR", help="CTranslate2 Whisper model folder")
+    command.add_argument(
+        "--profile",
+        choices=PROFILE_CHOICES,
+        help="use the installed models of a profile's chain: fast, balanced, accurate, or auto (by hardware)",
+    )
+    command.add_argument("--whisper", metavar="ID|DIR", help="Whisper model: an installed model id, or a folder")
     command.add_argument(
         "--translation",
-        type=Path,
-        metavar="DIR",
-        help="CTranslate2 translation model folder (NLLB-200, M2M-100 or OPUS-MT)",
+        metavar="ID|DIR",
+        help="translation model (NLLB-200, M2M-100 or OPUS-MT): an installed model id, or a folder",
     )
-    command.add_argument("--voice", type=Path, metavar="PATH", help="Piper voice (.onnx) or a folder of voices")
+    command.add_argument(
+        "--voice", metavar="ID|PATH", help="Piper voice: an installed model id, a .onnx, or a folder of voices"
+    )
+    add_store_option(command)
     command.add_argument("--device", choices=DEVICES, help="where the models run (default: auto)")
     command.add_argument(
         "--compute-type", metavar="TYPE", help="auto, int8, float16, int8_float16, ... (default: auto)"
@@ -185,6 +193,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo-models", help="build the project's tiny demo models into a folder")
     demo.add_argument("folder", type=Path, metavar="DIR")
 
+    add_models_parser(commands, _language)
     commands.add_parser("languages", help="list the languages and their codes in each model family")
     commands.add_parser("devices", help="list sound input and output devices")
     gui = commands.add_parser("gui", help="open the desktop window")
@@ -235,6 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ui.app import run
 
             return run(arguments)
+        if arguments.command == "models":
+            return run_models(arguments)
         if arguments.command == "devices":
             _print_devices()
             return 0
@@ -253,30 +264,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _config(arguments: argparse.Namespace) -> AppConfig:
+    """The settings file with the command line's compute options applied (models are resolved in load_models)."""
     path = arguments.config or default_config_path()
     config = load_config(path) if arguments.config or path.is_file() else AppConfig()
-    models = replace(
-        config.models,
-        **{
-            k: v
-            for k, v in {
-                "whisper": arguments.whisper,
-                "translation": arguments.translation,
-                "voices": arguments.voice,
-            }.items()
-            if v
-        },
-    )
     overrides = {"device": arguments.device, "compute_type": arguments.compute_type, "cpu_threads": arguments.threads}
     compute = replace(config.compute, **{k: v for k, v in overrides.items() if v is not None})
-    return AppConfig(models, compute)
+    return AppConfig(config.models, compute)
 
 
 def load_models(
     arguments: argparse.Namespace, config: AppConfig, targets: Sequence[Language], speech: bool, no_voice_hint: str
 ) -> LoadedModels:
-    """Load the recognizer, the translator and, when `speech`, a voice for each target language."""
-    return ModelCache().load(config, targets, speech, arguments.beam_size, no_voice_hint)
+    """Load the recognizer, the translator and, when `speech`, a voice for each target language.
+
+    The models come from --whisper/--translation/--voice (ids or paths), --profile, the settings
+    file, or the installed models, in that order (see `translator.models_cli.resolve_models`).
+    """
+    resolved = resolve_models(arguments, config, targets, speech, no_voice_hint)
+    return ModelCache().load(resolved.config, targets, speech, arguments.beam_size, no_voice_hint, resolved.voices)
 
 
 class _ProgressBars:

@@ -26,3 +26,19 @@ class StageError(TranslatorError):
         detail = str(error) if isinstance(error, TranslatorError) else f"{type(error).__name__}: {error}"
         super().__init__(f"{stage} failed: {detail}")
         self.stage = stage
+
+
+class ModelNotInstalledError(ModelError):
+    """A catalog model is not installed; the message names the command that installs it."""
+
+
+class IntegrityError(ModelError):
+    """A model file differs from what its catalog entry or manifest says (corrupt or truncated)."""
+
+
+class NetworkError(TranslatorError):
+    """The model hub cannot be reached; installed models and the demo models still work."""
+
+
+class DiskFullError(TranslatorError):
+    """There is no room on the disk for a model."""

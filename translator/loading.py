@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,8 +73,10 @@ class ModelCache:
         speech: bool,
         beam_size: int,
         no_voice_hint: str,
+        voice_paths: Mapping[Language, Path] | None = None,
     ) -> LoadedModels:
-        """The recognizer, the translator and, when `speech`, a voice for each target language."""
+        """The recognizer, the translator and, when `speech`, a voice for each target language: the
+        configured voice (a file, or a folder searched by language), else that language's in `voice_paths`."""
         models = config.models
         if models.whisper is None:
             raise TranslatorError(
@@ -84,13 +86,19 @@ class ModelCache:
             raise TranslatorError(
                 f"no translation model configured: pass --translation DIR or --config FILE ({NO_MODELS_HINT})"
             )
-        if speech and models.voices is None:
-            raise TranslatorError(f"no voice configured: pass --voice PATH, or {no_voice_hint}")
+        voice_paths = voice_paths or {}
+        if speech:
+            for target in targets:
+                if models.voices is None and target not in voice_paths:
+                    raise TranslatorError(f"no voice speaks {target.name}: pass --voice PATH, or {no_voice_hint}")
         compute = config.compute
         recognition = RecognizerSettings(models.whisper, beam_size=beam_size)
         translation = TranslatorSettings(models.translation)
-        voice = SynthesizerSettings(models.voices, use_cuda=compute.device == "cuda") if models.voices else None
-        voice_keys = {("synthesis", (voice, target)) for target in targets} if speech and voice else set()
+        voices_wanted = {
+            target: SynthesizerSettings(models.voices or voice_paths[target], use_cuda=compute.device == "cuda")
+            for target in (targets if speech else ())
+        }
+        voice_keys = {("synthesis", (voice, target)) for target, voice in voices_wanted.items()}
         with self._lock:
             # Release what this configuration no longer uses before loading, so memory holds one set.
             # Recognizers differing only in beam size stay: live and batch decode differently.
@@ -109,12 +117,12 @@ class ModelCache:
             translator = self._get(
                 "translation", (translation, compute), models.translation, lambda: TextTranslator(translation, compute)
             )
-            voices = {}
-            if speech and voice is not None:
-                for target in targets:
-                    voices[target] = self._get(
-                        "synthesis", (voice, target), voice.voice, lambda t=target: SpeechSynthesizer(voice, t)
-                    )
+            voices = {
+                target: self._get(
+                    "synthesis", (voice, target), voice.voice, lambda v=voice, t=target: SpeechSynthesizer(v, t)
+                )
+                for target, voice in voices_wanted.items()
+            }
         return LoadedModels(recognizer, translator, voices)
 
     def _get(self, stage: str, settings: Any, path: Path, load: Callable[[], Any]) -> Any:

@@ -14,6 +14,8 @@ from translator.languages import Language, language_for_whisper
 from translator.models import DEMO_MARKER, require_files
 from translator.segmentation import Window
 
+# What a CTranslate2 Whisper folder needs; without tokenizer.json faster-whisper would fetch one from the Hub.
+REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json", ("vocabulary.json", "vocabulary.txt"))
 # How much earlier text conditions the next window; Whisper's prompt holds 224 tokens at most.
 _PROMPT_CHARACTERS = 400
 
@@ -53,11 +55,7 @@ class SpeechRecognizer:
     """Transcribes windows of speech; detects the language when none is given."""
 
     def __init__(self, settings: RecognizerSettings, compute: ComputeSettings = ComputeSettings()) -> None:
-        require_files(
-            settings.model,
-            "Whisper model",
-            ("model.bin", "config.json", "tokenizer.json", ("vocabulary.json", "vocabulary.txt")),
-        )
+        require_files(settings.model, "Whisper model", REQUIRED_FILES)
         resolved = resolve_compute(compute)
         self.settings = settings
         self.compute = resolved

@@ -27,6 +27,9 @@ from translator.errors import ModelError, UnsupportedLanguageError
 from translator.languages import LANGUAGES, Language, UnknownLanguageError, find_language
 from translator.models import DEMO_MARKER, require_files
 
+# The SentencePiece model of an NLLB-200 or M2M-100 folder; spm.128k.model is the name M2M-100
+# conversions keep from fairseq's original release.
+SENTENCEPIECE_NAMES = ("sentencepiece.bpe.model", "sentencepiece.model", "spm.128k.model")
 _OPUS_MT_NAME = re.compile(r"opus-mt-(?:tc-(?:big|base)-)?([a-z]{2,3})-([a-z]{2,3})(?![a-z])", re.IGNORECASE)
 _MARIAN_TARGET_TOKEN = re.compile(r"^>>([a-z]{2,3}(?:_[A-Za-z]+)?)<<$")
 
@@ -111,9 +114,8 @@ class TextTranslator:
             require_files(folder, "OPUS-MT model", ("source.spm", "target.spm"))
             source_model, target_model = folder / "source.spm", folder / "target.spm"
         else:
-            names = ("sentencepiece.bpe.model", "sentencepiece.model")
-            require_files(folder, f"{family.value} model", (names,))
-            source_model = target_model = next(folder / n for n in names if (folder / n).is_file())
+            require_files(folder, f"{family.value} model", (SENTENCEPIECE_NAMES,))
+            source_model = target_model = next(folder / n for n in SENTENCEPIECE_NAMES if (folder / n).is_file())
         self.settings = settings
         self.family = family
         self.is_demo = (folder / DEMO_MARKER).exists()
