@@ -58,7 +58,8 @@ def find_voice(location: Path, language: Language) -> Path:
     if not location.is_dir():
         raise ModelError(f"voice {location} does not exist: pass a Piper .onnx voice or a folder of voices")
     for candidate in sorted(location.rglob("*.onnx")):
-        if not Path(f"{candidate}.json").is_file():
+        hidden = any(part.startswith(".") for part in candidate.relative_to(location).parts)
+        if hidden or not Path(f"{candidate}.json").is_file():  # hidden: e.g. a model store's unfinished downloads
             continue
         try:
             if voice_language(candidate) == language:

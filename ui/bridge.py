@@ -33,6 +33,8 @@ from translator.live import (
     UtterancesMerged,
 )
 from translator.loading import LoadEvent, ModelLoaded, ModelLoading
+from translator.model_store import DownloadEvent, DownloadStarted, ModelInstalled
+from translator.model_store import FileProgress as DownloadProgress
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +69,10 @@ class CoreBridge(QObject):
     file_finished = Signal(object)  # FileResult
     file_skipped = Signal(object, str)
     file_failed = Signal(object, str)
+
+    download_started = Signal(str, int, object)  # model id, files, total bytes (None: unknown)
+    download_progress = Signal(str, str, int, object)  # model id, file name, bytes received, file size
+    model_installed = Signal(str, str)  # model id, path
 
     model_loading = Signal(str, str)  # stage, path
     model_loaded = Signal(str, str, float)  # stage, path, seconds
@@ -113,6 +119,15 @@ class CoreBridge(QObject):
             self.file_skipped.emit(event.path, event.reason)
         elif isinstance(event, FileFailed):
             self.file_failed.emit(event.path, event.message)
+
+    def on_download_event(self, event: DownloadEvent) -> None:
+        """The `on_event` callback of `ModelStore.download`."""
+        if isinstance(event, DownloadProgress):
+            self.download_progress.emit(event.model_id, event.name, event.received, event.total)
+        elif isinstance(event, DownloadStarted):
+            self.download_started.emit(event.model_id, event.files, event.total_bytes)
+        elif isinstance(event, ModelInstalled):
+            self.model_installed.emit(event.model_id, str(event.path))
 
     def on_load_event(self, event: LoadEvent) -> None:
         """The `on_event` callback of a `ModelCache`."""

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import platformdirs
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from translator import __version__
 from translator.batch import BatchReport
-from translator.config import AppConfig, load_config
+from translator.catalog import ChainPlan, describe_size, describe_total, plan_chain
+from translator.config import AppConfig, ModelPaths, load_config
 from translator.devices import AudioDevice, list_devices, refresh_devices
+from translator.errors import TranslatorError
 from translator.live import LiveSettings
 from translator.loading import ModelCache
+from translator.model_store import FirstStart, ModelStore, first_start_plan
 from translator.models import DEMO_MARKER
 from translator.segmentation import LiveSegmenterSettings
 from ui.bridge import Background, CoreBridge
@@ -37,9 +41,18 @@ def demo_models_folder() -> Path:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: SettingsStore, seed: AppConfig | None = None, demo_folder: Path | None = None) -> None:
+    def __init__(
+        self,
+        settings: SettingsStore,
+        seed: AppConfig | None = None,
+        demo_folder: Path | None = None,
+        store: ModelStore | None = None,
+    ) -> None:
         super().__init__()
         self.demo_folder = demo_folder or demo_models_folder()
+        self.store = store or ModelStore()
+        self._plan: ChainPlan | None = None
+        self._cancel_download = threading.Event()
         self.setWindowTitle("Offline Speech Translator")
         self.settings = settings
         self.bridge = CoreBridge(self)
@@ -56,7 +69,10 @@ class MainWindow(QMainWindow):
         self.tabs.setAccessibleName("Views")
         self.tabs.addTab(self.live_view, "Live")
         self.tabs.addTab(self.files_view, "Files")
-        self.tabs.addTab(self.settings_view, "Settings")
+        settings_scroll = QScrollArea()  # a short screen scrolls the settings rather than growing the window
+        settings_scroll.setWidget(self.settings_view)
+        settings_scroll.setWidgetResizable(True)
+        self.tabs.addTab(settings_scroll, "Settings")
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -73,6 +89,7 @@ class MainWindow(QMainWindow):
         self._update_demo_notice()
         if not self.settings_view.has_models():
             self.banner.show_info(NO_MODELS_MESSAGE)
+            self._offer_first_models()
 
     def _menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -137,6 +154,11 @@ class MainWindow(QMainWindow):
                 f"Loaded {Path(path).name} in {seconds:.1f} s", 5000
             )
         )
+        bridge.download_started.connect(lambda model_id, files, total: models.show_downloading(True))
+        bridge.download_progress.connect(models.show_download_progress)
+        models.plan_requested.connect(self.plan_models)
+        models.download_requested.connect(self.download_plan)
+        models.cancel_download_requested.connect(self._cancel_download.set)
         models.demo_models_requested.connect(self.use_demo_models)
         models.load_requested.connect(self.load_models_now)
         for field in (models.whisper, models.translation):
@@ -244,6 +266,109 @@ class MainWindow(QMainWindow):
 
         self.settings_view.show_load_finished("Building the demo models…")
         self.background.run("demo-models", lambda: build_demo_models(folder), built, self.banner.show_error)
+
+    def _offer_first_models(self) -> None:
+        """With no models chosen: offer the catalog's chain for the Live languages (its size, one click),
+        or, with no network, say so and offer the demo models. The Hub check runs off the GUI thread."""
+        choices = self.live_view.choices()
+        profile = self.settings_view.profile.currentText()
+
+        def offer(first: FirstStart) -> None:
+            if self.settings_view.has_models():  # chosen meanwhile
+                return
+            languages = f"{choices.source.name if choices.source else 'any language'} → {choices.target.name}"
+            demo = ("Use demo models", self.use_demo_models)
+            if not first.needed:
+                self.plan_models()
+                self.banner.show_info(
+                    "Models are installed: choose them in Settings.", [("Settings", self._settings_tab)]
+                )
+            elif first.online is False:
+                self.banner.show_info(
+                    f"No models yet, and {first.network_message}. Try the app with the demo models "
+                    "(placeholder output), or import models copied from another computer (translator models import).",
+                    [demo],
+                )
+            else:
+                self.banner.show_info(
+                    f"No models yet: download the {first.profile} models for {languages} ({first.size_text}) once, "
+                    "then everything works offline.",
+                    [(f"Download ({first.size_text})", self.download_plan), demo],
+                )
+                self.plan_models()
+
+        if choices.target is not None:
+            self.background.run(
+                "first-start",
+                lambda: first_start_plan(self.store, choices.target, choices.source, profile),
+                offer,
+                lambda message: None,  # the offer is a convenience: the banner already says what to do
+            )
+
+    def _settings_tab(self) -> None:
+        self.tabs.setCurrentIndex(self.tabs.count() - 1)
+
+    def plan_models(self) -> None:
+        """Choose the catalog's chain for the Live tab's languages and show it, with what is installed."""
+        choices = self.live_view.choices()
+        if choices.target is None:
+            return
+        try:
+            plan = plan_chain(
+                self.store.catalog, choices.source, choices.target, self.settings_view.profile.currentText()
+            )
+        except TranslatorError as error:
+            self.settings_view.show_plan(str(error), downloadable=False)
+            return
+        self._plan = plan
+        installed = {model.id for model in self.store.installed()}
+        missing = [model for model in plan.models if model.id not in installed]
+        lines = [f"{model.stage}: {model.name} ({model.id}, {describe_size(model.size)})"
+                 + ("" if model.id in installed else " — not installed") for model in plan.models]  # fmt: skip
+        lines += list(plan.notes)
+        lines.append(f"to download: {describe_total(missing)}" if missing else "all installed: in use")
+        self.settings_view.show_plan("\n".join(lines), downloadable=bool(missing))
+        if not missing:
+            self._use_plan(plan)
+
+    def download_plan(self) -> None:
+        """Download what the chosen chain lacks, with progress; then use it."""
+        if self._plan is None:
+            self.plan_models()
+        plan = self._plan
+        if plan is None:
+            return
+        self._cancel_download.clear()
+        self.settings_view.show_downloading(True)
+        installed = {model.id for model in self.store.installed()}
+
+        def work() -> ChainPlan:
+            for model in plan.models:
+                if model.id not in installed:
+                    self.store.download(model.id, self.bridge.on_download_event, self._cancel_download)
+            return plan
+
+        def failed(message: str) -> None:
+            self.settings_view.show_downloading(False)
+            self.banner.show_error(message)
+
+        self.background.run("download", work, self._downloaded, failed)
+
+    def _downloaded(self, plan: ChainPlan) -> None:
+        self.settings_view.show_downloading(False)
+        self.plan_models()
+        self.banner.show_info(f"Models installed in {self.store.root}: they work offline from now on.")
+
+    def _use_plan(self, plan: ChainPlan) -> None:
+        # The voices field names the whole store, so each language (conversation mode: two) finds its voice.
+        self.settings_view.set_models(
+            ModelPaths(
+                self.store.path_of(plan.recognition.id),
+                self.store.path_of(plan.translation.id),
+                self.store.root if plan.voice is not None else None,
+            )
+        )
+        self._update_demo_notice()
 
     def load_models_now(self) -> None:
         choices = self.live_view.choices()

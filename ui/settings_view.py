@@ -23,8 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from translator.catalog import describe_size
 from translator.compute import DEVICES, ComputeSettings
 from translator.config import AppConfig, ModelPaths
+from translator.models_cli import PROFILE_CHOICES
 from ui.bridge import STAGE_NAMES
 from ui.settings import SettingsStore
 
@@ -76,6 +78,9 @@ class PathField(QWidget):
 class SettingsView(QWidget):
     demo_models_requested = Signal()
     load_requested = Signal()
+    plan_requested = Signal()
+    download_requested = Signal()
+    cancel_download_requested = Signal()
 
     def __init__(self, settings: SettingsStore, seed: AppConfig | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -141,8 +146,40 @@ class SettingsView(QWidget):
         live_form.addRow(self.interims)
         live_form.addRow("Speech older than this is shown but not spoken", self.max_delay)
 
+        self.profile = QComboBox()
+        self.profile.setAccessibleName("Model profile")
+        self.profile.addItems(list(PROFILE_CHOICES))
+        self.profile.setToolTip(
+            "fast: lowest delay; balanced; accurate: best quality, needs a GPU; auto: by this machine"
+        )
+        plan = QPushButton("Choose for the Live languages")
+        plan.setToolTip("Pick the catalog's models for the languages on the Live tab")
+        plan.clicked.connect(self.plan_requested)
+        self.download = QPushButton("Download")
+        self.download.setAccessibleName("Download the chosen models")
+        self.download.clicked.connect(self.download_requested)
+        self.download.setEnabled(False)
+        self.cancel_download = QPushButton("Cancel download")
+        self.cancel_download.clicked.connect(self.cancel_download_requested)
+        self.cancel_download.setEnabled(False)
+        self.plan_text = QLabel("")
+        self.plan_text.setAccessibleName("Chosen catalog models")
+        self.plan_text.setWordWrap(True)
+        self.download_progress = QProgressBar()
+        self.download_progress.setAccessibleName("Download progress")
+        self.download_progress.hide()
+        catalog = QGroupBox("Model catalog (downloaded once, then used offline)")
+        catalog_form = QFormLayout(catalog)
+        catalog_row = QHBoxLayout()
+        for widget in (self.profile, plan, self.download, self.cancel_download):
+            catalog_row.addWidget(widget)
+        catalog_row.addStretch(1)
+        catalog_form.addRow("Profile", catalog_row)
+        catalog_form.addRow(self.plan_text)
+        catalog_form.addRow(self.download_progress)
+
         layout = QVBoxLayout(self)
-        for group in (models, compute, live):
+        for group in (catalog, models, compute, live):
             layout.addWidget(group)
         layout.addStretch(1)
         self._restore(seed)
@@ -162,6 +199,7 @@ class SettingsView(QWidget):
         self.echo_gate.setChecked(get("live/echo_gate", True))
         self.interims.setChecked(get("live/interims", True))
         self.max_delay.setValue(get("live/max_delay", 8.0))
+        self.profile.setCurrentText(get("models/profile", "auto"))
 
     def set_models(self, models: ModelPaths) -> None:
         self.whisper.set_path(models.whisper)
@@ -178,6 +216,7 @@ class SettingsView(QWidget):
         self._settings.set("live/echo_gate", self.echo_gate.isChecked())
         self._settings.set("live/interims", self.interims.isChecked())
         self._settings.set("live/max_delay", self.max_delay.value())
+        self._settings.set("models/profile", self.profile.currentText())
 
     def app_config(self) -> AppConfig:
         return AppConfig(
@@ -196,6 +235,22 @@ class SettingsView(QWidget):
     def show_loaded(self, stage: str, path: str, seconds: float) -> None:
         self.loading.hide()
         self.load_status.setText(f"Loaded the {STAGE_NAMES.get(stage, stage)} model from {path} in {seconds:.1f} s")
+
+    def show_plan(self, text: str, downloadable: bool) -> None:
+        self.plan_text.setText(text)
+        self.download.setEnabled(downloadable)
+
+    def show_downloading(self, active: bool) -> None:
+        self.download.setEnabled(not active and self.download.isEnabled())
+        self.cancel_download.setEnabled(active)
+        self.download_progress.setVisible(active)
+
+    def show_download_progress(self, model_id: str, name: str, received: int, total: int | None) -> None:
+        self.download_progress.setRange(0, 100 if total else 0)
+        if total:
+            self.download_progress.setValue(round(100 * received / total))
+        size = f" of {describe_size(total)}" if total else ""
+        self.download_progress.setFormat(f"{model_id}: {name}, {describe_size(received)}{size}")
 
     def show_load_finished(self, message: str) -> None:
         self.loading.hide()

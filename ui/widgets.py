@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QProgressBar,
+    QPushButton,
     QToolButton,
     QWidget,
 )
@@ -140,6 +142,7 @@ class MessageBanner(QFrame):
         self._label = QLabel()
         self._label.setWordWrap(True)
         self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._actions = QHBoxLayout()
         close = QToolButton()
         close.setText("✕")
         close.setAccessibleName("Dismiss message")
@@ -148,19 +151,30 @@ class MessageBanner(QFrame):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)
         layout.addWidget(self._label, 1)
+        layout.addLayout(self._actions)
         layout.addWidget(close)
         self.hide()
 
     def show_error(self, message: str) -> None:
-        self._show(message, error=True)
+        self._show(message, error=True, actions=())
 
-    def show_info(self, message: str) -> None:
-        self._show(message, error=False)
+    def show_info(self, message: str, actions: Sequence[tuple[str, Callable[[], None]]] = ()) -> None:
+        """A notice, with buttons for what the user can do about it (each also dismisses the banner)."""
+        self._show(message, error=False, actions=actions)
 
     def text(self) -> str:
         return self._label.text() if self.isVisibleTo(self.parentWidget()) else ""
 
-    def _show(self, message: str, error: bool) -> None:
+    def _show(self, message: str, error: bool, actions: Sequence[tuple[str, Callable[[], None]]]) -> None:
+        while self._actions.count():
+            widget = self._actions.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        for name, action in actions:
+            button = QPushButton(name)
+            button.clicked.connect(self.hide)
+            button.clicked.connect(action)
+            self._actions.addWidget(button)
         self._label.setText(("⚠ " if error else "") + message)
         palette = QApplication.palette(self)
         if error:  # red with white text reads in light and dark themes alike
