@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from audio_files import write_wav
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -22,7 +22,7 @@ def _drop(window: MainWindow, paths: list[Path]) -> bool:
     data = QMimeData()
     data.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
     actions = Qt.DropAction.CopyAction
-    enter = QDragEnterEvent(QPointF(10, 10), actions, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(QPoint(10, 10), actions, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(view, enter)
     if not enter.isAccepted():
         return False
@@ -45,7 +45,7 @@ def test_dropped_files_and_folders_fill_the_list(window: MainWindow, jfk_path: P
 
     empty = QMimeData()
     empty.setText("just text")
-    enter = QDragEnterEvent(QPointF(1, 1), Qt.DropAction.CopyAction, empty, Qt.MouseButton.LeftButton,
+    enter = QDragEnterEvent(QPoint(1, 1), Qt.DropAction.CopyAction, empty, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier)  # fmt: skip
     QApplication.sendEvent(window.files_view, enter)
     assert not enter.isAccepted()
