@@ -19,7 +19,7 @@ from virtual_sound import VirtualSoundServer
 
 from translator.audio import SAMPLE_RATE
 from translator.devices import AudioDeviceError
-from translator.playback import PlaybackMark, SpeakerSink, WavFileSink
+from translator.playback import PlaybackMark, SpeakerSink, WavFileSink, _Schedule
 from translator.sources import MicrophoneSource
 
 
@@ -188,3 +188,23 @@ def test_wav_sink_stopped_before_it_started_writes_nothing(tmp_path: Path) -> No
     sink.stop()
     assert not (tmp_path / "never.wav").exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_late_pull_never_plays_speech_before_it_was_queued() -> None:
+    # The file sink's pacing thread can run late on a busy CPU; the block it then writes starts in the past.
+    facts: queue.SimpleQueue[tuple[int, str, float] | None] = queue.SimpleQueue()
+    schedule = _Schedule(16000, facts)
+    speech = tone(440, 0.5, 16000)
+    before = time.monotonic()
+    schedule.add(7, speech)
+    after = time.monotonic()
+    block = np.zeros(16000, np.float32)
+    block_start = before - 0.25
+    schedule.pull(block, block_start)
+    fact = facts.get_nowait()
+    assert fact is not None
+    utterance_id, kind, started = fact
+    assert (utterance_id, kind) == (7, "started") and before <= started <= after + 1 / 16000
+    onset = round((started - block_start) * 16000)
+    assert not block[:onset].any()
+    assert np.array_equal(block[onset : onset + len(speech)], speech)

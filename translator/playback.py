@@ -9,6 +9,7 @@ thread never waits on user code.
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 import time
@@ -91,7 +92,7 @@ class _Schedule:
         self.rate = rate
         self._facts = facts
         self._lock = threading.Lock()
-        self._chunks: deque[list[Any]] = deque()  # [utterance_id, samples, samples played]
+        self._chunks: deque[list[Any]] = deque()  # [utterance_id, samples, samples played, time queued]
         self._queued: dict[int, int] = {}  # samples not yet played, per utterance
         self._started: set[int] = set()
         self._finishing: set[int] = set()  # finish() called, samples still queued
@@ -102,7 +103,7 @@ class _Schedule:
         if not len(samples):
             return
         with self._lock:
-            self._chunks.append([utterance_id, samples, 0])
+            self._chunks.append([utterance_id, samples, 0, time.monotonic()])
             self._queued[utterance_id] = self._queued.get(utterance_id, 0) + len(samples)
 
     def finish(self, utterance_id: int) -> None:
@@ -131,7 +132,12 @@ class _Schedule:
             filled = 0
             while filled < len(out) and self._chunks:
                 chunk = self._chunks[0]
-                utterance_id, samples, position = chunk
+                utterance_id, samples, position, queued_at = chunk
+                if position == 0:
+                    # A late pull (a busy CPU) covers time already past: nothing is heard before it was queued.
+                    filled = max(filled, min(len(out), math.ceil((queued_at - first_sample_time) * self.rate)))
+                    if filled == len(out):
+                        break
                 count = min(len(out) - filled, len(samples) - position)
                 out[filled : filled + count] = samples[position : position + count]
                 if utterance_id not in self._started:
@@ -141,6 +147,7 @@ class _Schedule:
                 chunk[2] = position + count
                 end = first_sample_time + filled / self.rate
                 self._last_played[utterance_id] = end
+                self._playing_until = end
                 self._queued[utterance_id] -= count
                 if chunk[2] == len(samples):
                     self._chunks.popleft()
@@ -149,8 +156,6 @@ class _Schedule:
                     if utterance_id in self._finishing:
                         self._finishing.discard(utterance_id)
                         self._finished(utterance_id, end)
-            if filled:
-                self._playing_until = first_sample_time + filled / self.rate
 
     def _finished(self, utterance_id: int, fallback: float) -> None:
         self._started.discard(utterance_id)
