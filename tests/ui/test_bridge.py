@@ -7,6 +7,7 @@ lost one, and a live session, which emits an input level about 30 times a second
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 
@@ -14,15 +15,18 @@ from translator.live import InputLevel
 from ui.bridge import Background, CoreBridge
 
 EVENTS = 3000
+JOBS = 1000
 
 
 def bool_references() -> tuple[int, int]:
+    gc.collect()
     return sys.getrefcount(True), sys.getrefcount(False)
 
 
-def assert_references_kept(before: tuple[int, int]) -> None:
+def assert_references_kept(before: tuple[int, int], emits: int) -> None:
+    # Other tests' objects come and go meanwhile, so the counts drift a little; a leak loses one per emit.
     after = bool_references()
-    assert all(abs(now - then) < 50 for now, then in zip(after, before)), (
+    assert all(then - now < emits // 5 for now, then in zip(after, before)), (
         f"references to True/False went from {before} to {after}: this PySide6 loses them on emit(); "
         "install another release (pip install 'PySide6-Essentials!=6.12.0')"
     )
@@ -44,17 +48,17 @@ def test_input_levels_from_a_worker_reach_the_meter_without_losing_references(qt
     qtbot.waitUntil(lambda: len(received) == EVENTS, timeout=10_000)
     assert received[:4] == [(0.0, True), (1 / EVENTS, False), (2 / EVENTS, False), (3 / EVENTS, True)]
     received.clear()
-    assert_references_kept(before)
+    assert_references_kept(before, EVENTS)
 
 
 def test_background_results_reach_the_gui_thread_without_losing_references(qtbot) -> None:  # type: ignore[no-untyped-def]
     background = Background()
     results: list[bool] = []
     before = bool_references()
-    for number in range(300):
+    for number in range(JOBS):
         background.run("flag", lambda number=number: number % 2 == 0, results.append, print)
         background.wait(5)
-    qtbot.waitUntil(lambda: len(results) == 300, timeout=10_000)
+    qtbot.waitUntil(lambda: len(results) == JOBS, timeout=10_000)
     assert results[:3] == [True, False, True]
     results.clear()
-    assert_references_kept(before)
+    assert_references_kept(before, JOBS)
