@@ -13,6 +13,7 @@ import itertools
 import os
 import shutil
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import ctranslate2
@@ -30,9 +31,25 @@ DEMO_TRANSLATIONS = {
 }
 _FLORES = {"en": "eng_Latn", "de": "deu_Latn", "fr": "fra_Latn", "es": "spa_Latn"}
 _SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]  # NLLB/M2M ids 0-3, which SentencePiece is told to use
-_WIDTH = 64
-_HEADS = 2
-_MAX_POSITIONS = 256
+
+
+@dataclass(frozen=True)
+class TranslationArchitecture:
+    """The Transformer's size. `vocabulary` pads the target vocabulary with unused pieces up to that
+    many entries (0: the SentencePiece model's own), so embeddings and output projection cost what a
+    real model's do; the chain still answers with the demo sentence."""
+
+    width: int = 64
+    layers: int = 1
+    heads: int = 2
+    vocabulary: int = 0
+    max_positions: int = 256
+
+
+DEMO_ARCHITECTURE = TranslationArchitecture()
+# The compute of the real models (their weights are random, their output the demo's).
+MARIAN_BASE = TranslationArchitecture(width=512, layers=6, heads=8, vocabulary=58101, max_positions=512)
+NLLB_600M = TranslationArchitecture(width=1024, layers=12, heads=16, vocabulary=256206, max_positions=1024)
 # Words the SentencePiece corpus is made of, besides the demo sentences themselves.
 _FILLER = {
     "en": "the good house is small today we go home with friends and read a book",
@@ -76,12 +93,14 @@ def _build(
     language_token: dict[str, str | None],
     tokenizer_files: tuple[str, ...],
     seed: int,
+    architecture: TranslationArchitecture,
 ) -> Path:
     """Train the tokenizer, chain each target's sentence after its language token, save the model."""
     tokens = [token for token in language_token.values() if token]
     sentencepiece_model = _train_sentencepiece(tokens)
     processor = spm.SentencePieceProcessor(model_proto=sentencepiece_model)
     vocabulary = [processor.id_to_piece(i) for i in range(processor.get_piece_size())]
+    vocabulary += [f"<unused{i}>" for i in range(architecture.vocabulary - len(vocabulary))]
     ids = {piece: i for i, piece in enumerate(vocabulary)}
 
     chain: dict[int, list[tuple[int, float]]] = {}
@@ -97,14 +116,18 @@ def _build(
             link(current, following)
 
     rng = np.random.default_rng(seed)
-    spec = ctranslate2.specs.TransformerSpec.from_config((1, 1), _HEADS, pre_norm=True)
+    width, positions = architecture.width, architecture.max_positions
+    spec = ctranslate2.specs.TransformerSpec.from_config(
+        (architecture.layers, architecture.layers), architecture.heads, pre_norm=True
+    )
+    fill_bigram_decoder(spec.decoder, len(vocabulary), width, positions, chain, rng)
     encoder = spec.encoder
-    encoder.embeddings[0].weight = rng.normal(0.0, 0.02, (len(vocabulary), _WIDTH)).astype(np.float32)
-    encoder.position_encodings.encodings = sinusoids(_MAX_POSITIONS, _WIDTH)
-    fill_layer_norm(encoder.layer_norm, _WIDTH)
+    # One embedding table for both sides, as NLLB and Marian share theirs: CTranslate2 stores it once.
+    encoder.embeddings[0].weight = spec.decoder.embeddings.weight
+    encoder.position_encodings.encodings = sinusoids(positions, width)
+    fill_layer_norm(encoder.layer_norm, width)
     for layer in encoder.layer:
-        fill_encoder_layer(layer, _WIDTH, rng)
-    fill_bigram_decoder(spec.decoder, len(vocabulary), _WIDTH, _MAX_POSITIONS, chain, rng)
+        fill_encoder_layer(layer, width, rng)
     spec.register_source_vocabulary(vocabulary)
     spec.register_target_vocabulary(vocabulary)
     spec.config.decoder_start_token = "</s>"
@@ -121,20 +144,26 @@ def _build(
     return folder
 
 
-def build_demo_nllb(folder: Path, seed: int = 0) -> Path:
+def build_demo_nllb(folder: Path, seed: int = 0, architecture: TranslationArchitecture = DEMO_ARCHITECTURE) -> Path:
     """An NLLB-200 layout model: FLORES-200 language tokens, `sentencepiece.bpe.model`."""
-    return _build(folder, dict(_FLORES), ("sentencepiece.bpe.model",), seed)
+    return _build(folder, dict(_FLORES), ("sentencepiece.bpe.model",), seed, architecture)
 
 
 def build_demo_m2m100(folder: Path, seed: int = 0) -> Path:
     """An M2M-100 layout model: `__xx__` language tokens, `sentencepiece.bpe.model`."""
     tokens: dict[str, str | None] = {language: f"__{language}__" for language in DEMO_TRANSLATIONS}
-    return _build(folder, tokens, ("sentencepiece.bpe.model",), seed)
+    return _build(folder, tokens, ("sentencepiece.bpe.model",), seed, DEMO_ARCHITECTURE)
 
 
-def build_demo_opus_mt(folder: Path, source: str = "en", target: str = "de", seed: int = 0) -> Path:
+def build_demo_opus_mt(
+    folder: Path,
+    source: str = "en",
+    target: str = "de",
+    seed: int = 0,
+    architecture: TranslationArchitecture = DEMO_ARCHITECTURE,
+) -> Path:
     """An OPUS-MT (Marian) layout model for one language pair: `source.spm` and `target.spm`, no
     language tokens. Name the folder `opus-mt-SRC-TGT`, as OPUS-MT names its models, so the pair is known."""
     if target not in DEMO_TRANSLATIONS or source not in DEMO_TRANSLATIONS:
         raise ValueError(f"the demo models speak {', '.join(DEMO_TRANSLATIONS)}; got {source}->{target}")
-    return _build(folder, {target: None}, ("source.spm", "target.spm"), seed)
+    return _build(folder, {target: None}, ("source.spm", "target.spm"), seed, architecture)

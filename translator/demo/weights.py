@@ -82,7 +82,7 @@ def fill_bigram_decoder(
 
     `chain` maps a token id to the ids that may follow it with their relative weights (1.0 for the
     intended successor). Every token that has successors gets its own embedding axis; the residual
-    branches are zeroed and the position table is zero, so the hidden state at a position is the
+    branches are zeroed and the position table is (nearly) zero, so the hidden state at a position is the
     normalised embedding of its token alone and the projection reads the successor off that axis.
     """
     if len(chain) > width:
@@ -95,7 +95,9 @@ def fill_bigram_decoder(
         for successor, weight in successors:
             projection[successor, axis] = CHAIN_STRENGTH * weight
     spec.embeddings.weight = embeddings
-    spec.position_encodings.encodings = np.zeros((max_positions, width), dtype=np.float32)
+    # Nearly zero rather than zero: CTranslate2 saves identical arrays once, and an all-zero table the shape
+    # of a zeroed int8 projection (max_positions == width) would load as that int8 array and fail.
+    spec.position_encodings.encodings = np.full((max_positions, width), 1e-6, dtype=np.float32)
     fill_layer_norm(spec.layer_norm, width)
     spec.projection.weight = projection
     spec.projection.bias = np.zeros(vocabulary_size, dtype=np.float32)
