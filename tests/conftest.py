@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hub_server import CLOSED_ENDPOINT, HubFixture, demo_hub, running_hub
-from virtual_sound import VirtualSoundServer
 
 from translator.audio import SAMPLE_RATE
 from translator.demo import build_demo_models
 from translator.demo.voice import build_demo_voice
 from translator.languages import find_language
 from translator.synthesis import SpeechSynthesizer, SynthesizerSettings
+from translator.virtual_sound import VirtualSoundServer
 
 DATA = Path(__file__).parent / "data"
 # Port 9 (discard) on the loopback: connections are refused at once.

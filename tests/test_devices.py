@@ -7,9 +7,9 @@ import sys
 
 import numpy as np
 import pytest
-from virtual_sound import VirtualSoundServer
 
 from translator.devices import AudioDeviceError, find_device, list_devices, portaudio
+from translator.virtual_sound import VirtualSoundServer
 
 
 def test_lists_the_virtual_devices(virtual_sound: VirtualSoundServer) -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from audio_files import write_wav
-from virtual_sound import VirtualSoundServer
 
 from translator.audio import SAMPLE_RATE
 from translator.demo.translation import DEMO_TRANSLATIONS
@@ -35,6 +34,7 @@ from translator.recognition import RecognizerSettings, SpeechRecognizer
 from translator.sources import AudioSource, FileSource, MicrophoneSource
 from translator.synthesis import SpeechSynthesizer, SynthesizerSettings
 from translator.translation import TextTranslator, TranslatorSettings
+from translator.virtual_sound import VirtualSoundServer
 
 GERMAN, ENGLISH, FRENCH = find_language("de"), find_language("en"), find_language("fr")
 

@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from virtual_sound import VirtualSoundServer
 
 from translator.cli import main
+from translator.virtual_sound import VirtualSoundServer
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from audio_files import write_wav
-from virtual_sound import VirtualSoundServer
 
 from translator.audio import SAMPLE_RATE, read_audio
 from translator.demo.phrases import PHRASES, phrase_whisper, speak_phrase
@@ -18,6 +17,7 @@ from translator.live import FinalTranscript, LiveEvent, LiveSettings, LiveTransl
 from translator.recognition import RecognizerSettings, SpeechRecognizer
 from translator.sources import AudioSource, FileSource, MicrophoneSource
 from translator.translation import TextTranslator, TranslatorSettings
+from translator.virtual_sound import VirtualSoundServer
 
 SPOKEN = (PHRASES[3], PHRASES[0], PHRASES[5], PHRASES[1])  # not the list's order
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_sources import DEADLINE, Recorder, dominant_frequency, tone
-from virtual_sound import VirtualSoundServer
 
 from translator.audio import SAMPLE_RATE
 from translator.devices import AudioDeviceError
 from translator.playback import PlaybackMark, SpeakerSink, WavFileSink, _Schedule
 from translator.sources import MicrophoneSource
+from translator.virtual_sound import VirtualSoundServer
 
 
 def next_mark(marks: queue.Queue[PlaybackMark], timeout: float = DEADLINE) -> PlaybackMark:

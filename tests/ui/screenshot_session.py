@@ -18,12 +18,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' helpers
-from virtual_sound import VirtualSoundServer  # noqa: E402
-
 from translator.audio import SAMPLE_RATE, read_audio  # noqa: E402
 from translator.config import AppConfig, ModelPaths  # noqa: E402
 from translator.demo import build_demo_models  # noqa: E402
 from translator.demo.phrases import PHRASES, phrase_whisper, speak_phrase  # noqa: E402
+from translator.virtual_sound import VirtualSoundServer  # noqa: E402
 
 PHRASE_COUNT = 3
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from virtual_sound import VirtualSoundServer
 
 from translator.audio import SAMPLE_RATE
 from translator.devices import portaudio
+from translator.virtual_sound import VirtualSoundServer
 from ui.main_window import MainWindow
 from ui.sessions import State
 from ui.widgets import LOOPBACK

@@ -1,4 +1,4 @@
-"""A real, paced virtual sound card for tests: a private PulseAudio server with a null sink and source.
+"""A real, paced virtual sound card for tests and benchmarks: a private PulseAudio server with a null sink and source.
 
 PortAudio reaches it through ALSA's pulse plugin. `loopback()` makes the sink's monitor the default
 source, so what a test plays is what it records.
