@@ -194,6 +194,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("folder", type=Path, metavar="DIR")
 
     add_models_parser(commands, _language)
+    _add_bench_parser(commands)
     commands.add_parser("languages", help="list the languages and their codes in each model family")
     commands.add_parser("devices", help="list sound input and output devices")
     gui = commands.add_parser("gui", help="open the desktop window")
@@ -206,6 +207,57 @@ def _parser() -> argparse.ArgumentParser:
         "--settings", type=Path, metavar="FILE", help="the window's own settings file (default: in the config folder)"
     )
     return parser
+
+
+def _add_bench_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    bench = commands.add_parser(
+        "bench",
+        help="measure latency and throughput on the real model architectures (random weights, pinned lengths)",
+    )
+    bench.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(platformdirs.user_cache_dir("translator")) / "bench",
+        metavar="DIR",
+        help="where the built models are kept between runs (default: the user cache folder)",
+    )
+    bench.add_argument("--out", type=Path, default=Path("docs"), metavar="DIR", help="report folder (default: docs)")
+    bench.add_argument("--size", choices=("real", "tiny"), default="real", help="tiny: a quick smoke run")
+    bench.add_argument(
+        "--profile", action="append", choices=("fast", "balanced"), help="profiles to measure (default: both)"
+    )
+    bench.add_argument("--repeats", type=int, default=7, metavar="N", help="timed runs of each stage (default: 7)")
+    bench.add_argument("--warmup", type=int, default=2, metavar="N", help="untimed runs first (default: 2)")
+    bench.add_argument("--live-utterances", type=int, default=8, metavar="N", help="in the live run (default: 8)")
+    bench.add_argument(
+        "--batch-minutes", type=float, default=10.0, metavar="M", help="speech in the batch run (default: 10)"
+    )
+    bench.add_argument("--no-peers", action="store_true", help="skip the PyTorch comparison")
+    bench.add_argument("--device", choices=DEVICES, default="cpu", help="CTranslate2 device (default: cpu)")
+    bench.add_argument("--compute-type", default="int8", help="CTranslate2 compute type (default: int8)")
+
+
+def _bench(arguments: argparse.Namespace) -> int:
+    from translator.bench import BenchSettings, run_bench
+    from translator.bench.report import write_report
+    from translator.compute import ComputeSettings
+
+    settings = BenchSettings(
+        cache=arguments.cache,
+        size=arguments.size,
+        profiles=tuple(arguments.profile or ("fast", "balanced")),
+        repeats=max(arguments.repeats, 1),
+        warmup=max(arguments.warmup, 0),
+        live_utterances=max(arguments.live_utterances, 1),
+        batch_minutes=arguments.batch_minutes,
+        peers=not arguments.no_peers,
+        compute=ComputeSettings(arguments.device, arguments.compute_type),
+    )
+    run = run_bench(settings, lambda line: print(f"bench: {line}", file=sys.stderr, flush=True))
+    command = "translator bench" + "".join(f" {part}" for part in sys.argv[2:])
+    report, chart = write_report(run, arguments.out, command)
+    print(f"report written to {report}" + (f", chart to {chart}" if chart else " (no chart: matplotlib is missing)"))
+    return 0
 
 
 def log_path() -> Path:
@@ -246,6 +298,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run(arguments)
         if arguments.command == "models":
             return run_models(arguments)
+        if arguments.command == "bench":
+            return _bench(arguments)
         if arguments.command == "devices":
             _print_devices()
             return 0

@@ -1,0 +1,136 @@
+"""`translator bench`: speech-to-speech latency and throughput on the real model architectures.
+
+No model hub is needed: the models are built with the real architectures and sizes, random weights and
+pinned output lengths (`translator.bench.models`), cached in a folder, and measured through the same
+classes the app runs (`translator.bench.measure`). With torch installed (`pip install -e '.[bench]'`)
+the voices are Piper's own VITS and the same architectures also run in PyTorch through transformers, for
+the ratio ours/theirs (`translator.bench.peers`). The report and chart go to `docs/`
+(`translator.bench.report`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import ctranslate2
+
+from translator.bench.measure import (
+    Figures,
+    ProfileResult,
+    measure_batch,
+    measure_live,
+    measure_memory,
+    measure_stages,
+    utterance_audio,
+)
+from translator.bench.models import CHAINS, build_profile_models, torch_available
+from translator.compute import ComputeSettings, resolve_compute
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """What the benchmark runs.
+
+    cache: where the built models are kept between runs (NLLB-600M alone is about 600 MB).
+    size: "real" for the real architectures; "tiny" for the demo's, a smoke run of every step.
+    profiles: chains to measure, from `CHAINS`.
+    repeats, warmup: timed and untimed runs of each stage.
+    live_utterances: utterances in the live session; batch_minutes: length of the batch recording.
+    silence_ms: the VAD's end-of-speech silence in the live session.
+    peers: also run the PyTorch architectures (needs torch and transformers).
+    compute: CTranslate2 device and compute type; on a GPU the CUDA types are measured as well.
+    """
+
+    cache: Path
+    size: str = "real"
+    profiles: tuple[str, ...] = tuple(CHAINS)
+    repeats: int = 7
+    warmup: int = 2
+    live_utterances: int = 8
+    live_gap_seconds: float = 3.0
+    batch_minutes: float = 10.0
+    silence_ms: int = 300
+    peers: bool = True
+    compute: ComputeSettings = ComputeSettings(device="cpu", compute_type="int8")
+
+
+@dataclass(frozen=True)
+class BenchRun:
+    settings: BenchSettings
+    results: list[ProfileResult]
+    gpu: list[ProfileResult]  # the same stages in each CUDA compute type, when a GPU is visible
+    notes: list[str]
+
+
+def run_bench(settings: BenchSettings, progress: Progress = lambda line: None) -> BenchRun:
+    """Build (or reuse) the models and measure every profile; `progress` hears what runs now."""
+    notes = []
+    if not torch_available():
+        notes.append(
+            "torch is not installed: the voices are the project's demo voice, not Piper's VITS, and the PyTorch "
+            "comparison is skipped (pip install -e '.[bench]')"
+        )
+    with tempfile.TemporaryDirectory(prefix="translator-bench-") as scratch:
+        audio = utterance_audio(Path(scratch))
+    results, gpu = [], []
+    for profile in settings.profiles:
+        progress(f"{profile}: building or loading the models in {settings.cache}")
+        models = build_profile_models(settings.cache, profile, settings.size)
+        compute_name = _compute_name(settings.compute)
+        progress(f"{profile}: each stage, {settings.repeats} runs after {settings.warmup} warm-up ({compute_name})")
+        result = ProfileResult(
+            profile,
+            models,
+            compute_name,
+            measure_stages(models, settings.compute, audio, settings.repeats, settings.warmup),
+        )
+        progress(f"{profile}: memory and load times, in a fresh process")
+        result.memory = measure_memory(models, settings.compute)
+        progress(f"{profile}: a live session of {settings.live_utterances} utterances")
+        result.live = measure_live(
+            models, settings.compute, audio, settings.live_utterances, settings.silence_ms, settings.live_gap_seconds
+        )
+        progress(f"{profile}: batch, {settings.batch_minutes:g} minutes of speech")
+        result.batch = measure_batch(models, settings.compute, audio, settings.batch_minutes)
+        if settings.peers and torch_available():
+            progress(f"{profile}: the same architectures in PyTorch (transformers)")
+            result.peers = _peer_figures(profile, settings)
+        results.append(result)
+        for compute_type in _cuda_compute_types():
+            compute = ComputeSettings(device="cuda", compute_type=compute_type)
+            progress(f"{profile}: each stage on the GPU ({compute_type})")
+            stages = measure_stages(models, compute, audio, settings.repeats, settings.warmup)
+            gpu.append(ProfileResult(profile, models, _compute_name(compute), stages))
+    return BenchRun(settings, results, gpu, notes)
+
+
+def _compute_name(compute: ComputeSettings) -> str:
+    resolved = resolve_compute(compute)
+    return f"{resolved.device} {resolved.compute_type}"
+
+
+def _cuda_compute_types() -> list[str]:
+    if ctranslate2.get_cuda_device_count() == 0:
+        return []
+    supported = ctranslate2.get_supported_compute_types("cuda")
+    return [name for name in ("float16", "int8_float16") if name in supported]
+
+
+def _peer_figures(profile: str, settings: BenchSettings) -> dict[str, dict[str, Figures]]:
+    from translator.bench.peers import measure_peer_stages
+
+    figures = {}
+    for beams in ("greedy", "default"):
+        samples = measure_peer_stages(
+            profile, repeats=settings.repeats, warmup=settings.warmup, beams=beams, sizes=settings.size
+        )
+        figures[beams] = {stage: Figures.of(values) for stage, values in samples.items()}
+    return figures
+
+
+__all__ = ["BenchRun", "BenchSettings", "run_bench"]
