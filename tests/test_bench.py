@@ -40,7 +40,8 @@ def test_the_tiny_bench_writes_its_report_and_chart(tmp_path: Path, capsys: pyte
     assert "random weights" in report and "pinned" in report
     for profile in ("fast", "balanced"):
         # The live session spoke both utterances and the batch file went through.
-        assert re.search(rf"\| {profile} \| [^|]+ \| 2 of 2 \| \d+ ms / \d+ ms \|", report), report
+        for captions in ("on", "off"):
+            assert re.search(rf"\| {profile} \| {captions} \| [^|]+ \| 2 of 2 \| \d+ ms / \d+ ms \|", report), report
         assert re.search(rf"\| {profile} \| 0\.\d min \| \d+\.\d s \| \d\.\d+ \|", report), report
         assert re.search(rf"\| {profile} \| \d+ MB \| \d+\.\d\d s \|", report), report
     # A second run reuses the cached models rather than building them again.

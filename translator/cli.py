@@ -237,7 +237,7 @@ def _add_bench_parser(commands: argparse._SubParsersAction) -> None:  # type: ig
     bench.add_argument("--compute-type", default="int8", help="CTranslate2 compute type (default: int8)")
 
 
-def _bench(arguments: argparse.Namespace) -> int:
+def _bench(arguments: argparse.Namespace, argv: list[str]) -> int:
     from translator.bench import BenchSettings, run_bench
     from translator.bench.report import write_report
     from translator.compute import ComputeSettings
@@ -254,7 +254,7 @@ def _bench(arguments: argparse.Namespace) -> int:
         compute=ComputeSettings(arguments.device, arguments.compute_type),
     )
     run = run_bench(settings, lambda line: print(f"bench: {line}", file=sys.stderr, flush=True))
-    command = "translator bench" + "".join(f" {part}" for part in sys.argv[2:])
+    command = " ".join(["translator", *argv])
     report, chart = write_report(run, arguments.out, command)
     print(f"report written to {report}" + (f", chart to {chart}" if chart else " (no chart: matplotlib is missing)"))
     return 0
@@ -299,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command == "models":
             return run_models(arguments)
         if arguments.command == "bench":
-            return _bench(arguments)
+            return _bench(arguments, sys.argv[1:] if argv is None else list(argv))
         if arguments.command == "devices":
             _print_devices()
             return 0

@@ -92,9 +92,17 @@ def run_bench(settings: BenchSettings, progress: Progress = lambda line: None) -
         progress(f"{profile}: memory and load times, in a fresh process")
         result.memory = measure_memory(models, settings.compute)
         progress(f"{profile}: a live session of {settings.live_utterances} utterances")
-        result.live = measure_live(
-            models, settings.compute, audio, settings.live_utterances, settings.silence_ms, settings.live_gap_seconds
+        live = (
+            models,
+            settings.compute,
+            audio,
+            settings.live_utterances,
+            settings.silence_ms,
+            settings.live_gap_seconds,
         )
+        result.live = measure_live(*live)
+        progress(f"{profile}: the live session again, without interim captions")
+        result.live_without_interims = measure_live(*live, interim_results=False)
         progress(f"{profile}: batch, {settings.batch_minutes:g} minutes of speech")
         result.batch = measure_batch(models, settings.compute, audio, settings.batch_minutes)
         if settings.peers and torch_available():

@@ -84,6 +84,7 @@ class LiveFigures:
     utterances: int
     spoken: int
     sink: str
+    interim_results: bool
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,8 @@ class ProfileResult:
     models: ProfileModels
     compute: str
     stages: StageFigures
-    live: LiveFigures | None = None
+    live: LiveFigures | None = None  # as the app runs: interim captions on
+    live_without_interims: LiveFigures | None = None
     batch: BatchFigures | None = None
     memory: MemoryFigures | None = None
     peers: dict[str, dict[str, Figures]] = field(default_factory=dict)  # beams ("greedy"/"default") -> stage
@@ -274,7 +276,13 @@ def speaker_or_file(folder: Path, sample_rate: int, on_mark: Callable[[PlaybackM
 
 
 def measure_live(
-    models: ProfileModels, compute: ComputeSettings, audio: np.ndarray, utterances: int, silence_ms: int, gap: float
+    models: ProfileModels,
+    compute: ComputeSettings,
+    audio: np.ndarray,
+    utterances: int,
+    silence_ms: int,
+    gap: float,
+    interim_results: bool = True,
 ) -> LiveFigures:
     """A live session over `utterances` typical utterances: the latency the listener feels."""
     recognizer, translator, voice = load_stages(models, compute)
@@ -282,6 +290,7 @@ def measure_live(
         target=GERMAN,
         source=ENGLISH,
         segmenter=LiveSegmenterSettings(min_silence_ms=silence_ms),
+        interim_results=interim_results,
         echo_gate=False,  # a file source hears no echo
     )
     done: list[UtteranceDone] = []
@@ -317,13 +326,14 @@ def measure_live(
         utterances=len(done),
         spoken=len(spoken),
         sink=sink_name,
+        interim_results=interim_results,
     )
 
 
 def _live_breakdown(timelines: list) -> dict[str, float]:  # type: ignore[type-arg]
     """Medians of each part of speech-to-speech latency; `other` is the pipeline's own overhead."""
     parts: dict[str, list[float]] = {name: [] for name in ("vad_wait", "recognition_after_vad", "translation")}
-    parts.update({"synthesis": [], "playback_wait": [], "other": [], "hidden": []})
+    parts.update({"synthesis": [], "playback_wait": [], "other": [], "hidden": [], "final_start": []})
     for t in timelines:
         vad_wait = t.end_confirmed - t.speech_end
         recognition_after_vad = max(0.0, t.recognition_end - t.end_confirmed)
@@ -331,6 +341,7 @@ def _live_breakdown(timelines: list) -> dict[str, float]:  # type: ignore[type-a
         values = dict(zip(list(parts)[:5], work))
         values["other"] = t.speech_to_speech - sum(work)
         values["hidden"] = t.hidden_wait or 0.0
+        values["final_start"] = t.recognition_start - t.speech_end  # late when an interim pass still ran
         for name, value in values.items():
             parts[name].append(value)
     return {name: float(np.median(values)) for name, values in parts.items()}
