@@ -48,3 +48,56 @@ def test_the_tiny_bench_writes_its_report_and_chart(tmp_path: Path, capsys: pyte
     built = {path: path.stat().st_mtime_ns for path in (tmp_path / "cache").glob("*/model.bin")}
     assert main([*arguments, "--profile", "fast", "--live-utterances", "1"]) == 0
     assert built and {path: path.stat().st_mtime_ns for path in built} == built
+
+
+def test_a_bench_voice_is_piper_vits_speaking_at_its_pinned_rate(tmp_path: Path) -> None:
+    pytest.importorskip("torch", reason="the bench extra is not installed")
+    from translator.bench.voices import HOP_LENGTH, VOICE_QUALITIES, build_bench_voice
+    from translator.synthesis import SpeechSynthesizer, SynthesizerSettings
+
+    onnx_path = next(build_bench_voice(tmp_path / "voice", "low").glob("*.onnx"))
+    synthesizer = SpeechSynthesizer(SynthesizerSettings(onnx_path), find_language("de"))
+    speech = synthesizer.speak(DEMO_TRANSLATIONS["de"])
+    # Every phoneme id (piper's phonemes, pads and sentence marks) lasts exactly the pinned frames.
+    from piper import PiperVoice
+
+    voice = PiperVoice.load(onnx_path)
+    ids = [i for sentence in voice.phonemize(DEMO_TRANSLATIONS["de"]) for i in voice.phonemes_to_ids(sentence)]
+    architecture = VOICE_QUALITIES["low"]
+    expected = len(ids) * architecture.frames_per_id * HOP_LENGTH / architecture.sample_rate
+    assert speech.duration == pytest.approx(expected, rel=0.02)
+    assert json.loads(onnx_path.with_name(onnx_path.name + ".json").read_text())["audio"]["sample_rate"] == 16000
+
+
+def test_the_pytorch_peers_run_each_stage_at_the_pinned_lengths() -> None:
+    torch = pytest.importorskip("torch", reason="the bench extra is not installed")
+    pytest.importorskip("transformers", reason="the bench extra is not installed")
+    import numpy as np
+
+    from translator.bench.peers import PinnedLengths, measure_peer_stages, peer_runs
+    from translator.bench.voices import HOP_LENGTH, VOICE_QUALITIES
+
+    lengths = PinnedLengths(
+        audio=np.zeros(16000, np.float32),
+        recognized_tokens=4,
+        source_tokens=5,
+        translated_tokens=6,
+        phoneme_ids=[1, 0, 20, 0, 2],
+    )
+    frames = VOICE_QUALITIES["low"].frames_per_id
+    for beams in ("greedy", "default"):
+        runs = peer_runs("demo", "tiny", "low", lengths, beams)
+        with torch.inference_mode():
+            outputs = {stage: run() for stage, run in runs.items()}
+        assert outputs["recognition"].shape == (1, 4)  # the generated tokens, the prompt left out
+        assert outputs["translation"].shape == (1, 1 + 6)  # the decoder's start token, then the translation
+        if beams == "greedy":
+            assert outputs["synthesis"].shape[-1] == 5 * frames * HOP_LENGTH
+        else:
+            assert "synthesis" not in outputs
+    timings = measure_peer_stages("demo", "tiny", "low", lengths, repeats=2, warmup=0, beams="greedy")
+    assert {stage: len(samples) for stage, samples in timings.items()} == {
+        "recognition": 2,
+        "translation": 2,
+        "synthesis": 2,
+    }

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import ctranslate2
+import numpy as np
 
 from translator.bench.measure import (
     Figures,
@@ -24,6 +25,7 @@ from translator.bench.measure import (
     measure_live,
     measure_memory,
     measure_stages,
+    translator_pieces,
     utterance_audio,
 )
 from translator.bench.models import CHAINS, build_profile_models, torch_available
@@ -107,7 +109,7 @@ def run_bench(settings: BenchSettings, progress: Progress = lambda line: None) -
         result.batch = measure_batch(models, settings.compute, audio, settings.batch_minutes)
         if settings.peers and torch_available():
             progress(f"{profile}: the same architectures in PyTorch (transformers)")
-            result.peers = _peer_figures(profile, settings)
+            result.peers = _peer_figures(profile, result, audio, settings)
         results.append(result)
         for compute_type in _cuda_compute_types():
             compute = ComputeSettings(device="cuda", compute_type=compute_type)
@@ -129,13 +131,37 @@ def _cuda_compute_types() -> list[str]:
     return [name for name in ("float16", "int8_float16") if name in supported]
 
 
-def _peer_figures(profile: str, settings: BenchSettings) -> dict[str, dict[str, Figures]]:
-    from translator.bench.peers import measure_peer_stages
+def _peer_figures(
+    profile: str, result: ProfileResult, audio: np.ndarray, settings: BenchSettings
+) -> dict[str, dict[str, Figures]]:
+    """The profile's architectures in PyTorch, doing what our stages did for the utterance."""
+    from piper import PiperVoice
 
+    from translator.bench.peers import PinnedLengths, measure_peer_stages
+
+    chain = CHAINS[profile]
+    real = settings.size == "real"
+    voice = PiperVoice.load(result.models.voice)
+    stages = result.stages
+    lengths = PinnedLengths(
+        audio=audio,
+        recognized_tokens=stages.recognized_tokens,
+        source_tokens=len(translator_pieces(result.models, stages.recognized_text)) + 1,  # and </s>
+        translated_tokens=stages.translated_tokens,
+        phoneme_ids=[
+            i for sentence in voice.phonemize(stages.translated_text) for i in voice.phonemes_to_ids(sentence)
+        ],
+    )
     figures = {}
     for beams in ("greedy", "default"):
         samples = measure_peer_stages(
-            profile, repeats=settings.repeats, warmup=settings.warmup, beams=beams, sizes=settings.size
+            chain.whisper if real else "demo",
+            chain.translation if real else "tiny",
+            chain.voice_quality,
+            lengths,
+            settings.repeats,
+            settings.warmup,
+            beams,
         )
         figures[beams] = {stage: Figures.of(values) for stage, values in samples.items()}
     return figures

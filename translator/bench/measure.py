@@ -73,6 +73,8 @@ class StageFigures:
     recognized_tokens: int
     translated_tokens: int
     speech_seconds: float  # the synthesised translation's length
+    recognized_text: str
+    translated_text: str
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,8 @@ def measure_stages(
         recognized_tokens=_whisper_tokens(text),
         translated_tokens=len(translator_pieces(models, translation)) + 1,  # and the end of sentence
         speech_seconds=voice.speak(translation).duration,
+        recognized_text=text,
+        translated_text=translation,
     )
 
 

@@ -155,11 +155,11 @@ def _build_graph(sample_rate: int) -> onnx.ModelProto:
     return model
 
 
-def _config(espeak_voice: str, locale: str, sample_rate: int) -> dict[str, object]:
-    """The .onnx.json piper reads (see piper.config.PiperConfig.from_dict)."""
+def voice_config(espeak_voice: str, locale: str, sample_rate: int, quality: str = "x_low") -> dict[str, object]:
+    """The .onnx.json piper reads (see piper.config.PiperConfig.from_dict), for a voice on piper's phoneme ids."""
     return {
         "dataset": "demo",
-        "audio": {"sample_rate": sample_rate, "quality": "x_low"},
+        "audio": {"sample_rate": sample_rate, "quality": quality},
         "espeak": {"voice": espeak_voice},
         "language": {"code": locale},
         "inference": {"noise_scale": 0.667, "length_scale": 1, "noise_w": 0.8},
@@ -182,7 +182,7 @@ def build_demo_voice(folder: Path, espeak_voice: str, locale: str, sample_rate: 
     onnx_path.write_bytes(_build_graph(sample_rate).SerializeToString())
     config_path = onnx_path.with_name(onnx_path.name + ".json")
     config_path.write_text(
-        json.dumps(_config(espeak_voice, locale, sample_rate), ensure_ascii=False, indent=2) + "\n",
+        json.dumps(voice_config(espeak_voice, locale, sample_rate), ensure_ascii=False, indent=2) + "\n",
         encoding="utf-8",
     )
     return onnx_path
