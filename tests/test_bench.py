@@ -85,19 +85,16 @@ def test_the_pytorch_peers_run_each_stage_at_the_pinned_lengths() -> None:
         phoneme_ids=[1, 0, 20, 0, 2],
     )
     frames = VOICE_QUALITIES["low"].frames_per_id
+    runs = peer_runs("demo", "tiny", "low", lengths)
+    with torch.inference_mode():
+        outputs = {beams: {stage: run() for stage, run in stages.items()} for beams, stages in runs.items()}
     for beams in ("greedy", "default"):
-        runs = peer_runs("demo", "tiny", "low", lengths, beams)
-        with torch.inference_mode():
-            outputs = {stage: run() for stage, run in runs.items()}
-        assert outputs["recognition"].shape == (1, 4)  # the generated tokens, the prompt left out
-        assert outputs["translation"].shape == (1, 1 + 6)  # the decoder's start token, then the translation
-        if beams == "greedy":
-            assert outputs["synthesis"].shape[-1] == 5 * frames * HOP_LENGTH
-        else:
-            assert "synthesis" not in outputs
-    timings = measure_peer_stages("demo", "tiny", "low", lengths, repeats=2, warmup=0, beams="greedy")
-    assert {stage: len(samples) for stage, samples in timings.items()} == {
-        "recognition": 2,
-        "translation": 2,
-        "synthesis": 2,
+        assert outputs[beams]["recognition"].shape == (1, 4)  # the generated tokens, the prompt left out
+        assert outputs[beams]["translation"].shape == (1, 1 + 6)  # the decoder's start token, then the translation
+    assert outputs["greedy"]["synthesis"].shape[-1] == 5 * frames * HOP_LENGTH
+    assert "synthesis" not in outputs["default"]
+    timings = measure_peer_stages("demo", "tiny", "low", lengths, repeats=2, warmup=0)
+    assert {beams: {stage: len(samples) for stage, samples in stages.items()} for beams, stages in timings.items()} == {
+        "greedy": {"recognition": 2, "translation": 2, "synthesis": 2},
+        "default": {"recognition": 2, "translation": 2},
     }

@@ -9,6 +9,7 @@ import argparse
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -44,6 +45,7 @@ EXIT_FAILED_FILES = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 128 + 13  # as if SIGPIPE ended it, like other command-line tools
 
 
 def default_config_path() -> Path:
@@ -227,7 +229,7 @@ def _add_bench_parser(commands: argparse._SubParsersAction) -> None:  # type: ig
         "--profile", action="append", choices=("fast", "balanced"), help="profiles to measure (default: both)"
     )
     bench.add_argument("--repeats", type=int, default=7, metavar="N", help="timed runs of each stage (default: 7)")
-    bench.add_argument("--warmup", type=int, default=2, metavar="N", help="untimed runs first (default: 2)")
+    bench.add_argument("--warmup", type=int, default=1, metavar="N", help="untimed runs first (default: 1)")
     bench.add_argument("--live-utterances", type=int, default=8, metavar="N", help="in the live run (default: 8)")
     bench.add_argument(
         "--batch-minutes", type=float, default=10.0, metavar="M", help="speech in the batch run (default: 10)"
@@ -253,7 +255,14 @@ def _bench(arguments: argparse.Namespace, argv: list[str]) -> int:
         peers=not arguments.no_peers,
         compute=ComputeSettings(arguments.device, arguments.compute_type),
     )
-    run = run_bench(settings, lambda line: print(f"bench: {line}", file=sys.stderr, flush=True))
+    started = time.monotonic()
+
+    def progress(line: str) -> None:
+        elapsed = int(time.monotonic() - started)
+        print(f"bench [{elapsed // 60}:{elapsed % 60:02d}] {line}", file=sys.stderr, flush=True)
+
+    run = run_bench(settings, progress)
+    progress("done")
     command = " ".join(["translator", *argv])
     report, chart = write_report(run, arguments.out, command)
     print(f"report written to {report}" + (f", chart to {chart}" if chart else " (no chart: matplotlib is missing)"))
@@ -311,6 +320,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("translator: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`translator models list | head`): stop quietly, and keep Python's exit-time
+        # flush from failing on the closed pipe too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except Exception as error:  # a bug: one line here, the traceback in the log
         logging.getLogger(__name__).exception("unexpected error")
         print(f"translator: internal error: {type(error).__name__}: {error} (details in {log_path()})", file=sys.stderr)

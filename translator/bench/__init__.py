@@ -20,6 +20,7 @@ import numpy as np
 
 from translator.bench.measure import (
     Figures,
+    LiveFigures,
     ProfileResult,
     measure_batch,
     measure_live,
@@ -41,7 +42,8 @@ class BenchSettings:
     cache: where the built models are kept between runs (NLLB-600M alone is about 600 MB).
     size: "real" for the real architectures; "tiny" for the demo's, a smoke run of every step.
     profiles: chains to measure, from `CHAINS`.
-    repeats, warmup: timed and untimed runs of each stage.
+    repeats, warmup: timed and untimed runs of each stage; peer_repeats: timed runs of each PyTorch stage
+      (after one warm-up), fewer because beam search in PyTorch takes seconds a run.
     live_utterances: utterances in the live session; batch_minutes: length of the batch recording.
     silence_ms: the VAD's end-of-speech silence in the live session.
     peers: also run the PyTorch architectures (needs torch and transformers).
@@ -52,7 +54,8 @@ class BenchSettings:
     size: str = "real"
     profiles: tuple[str, ...] = tuple(CHAINS)
     repeats: int = 7
-    warmup: int = 2
+    warmup: int = 1
+    peer_repeats: int = 3
     live_utterances: int = 8
     live_gap_seconds: float = 3.0
     batch_minutes: float = 10.0
@@ -102,9 +105,9 @@ def run_bench(settings: BenchSettings, progress: Progress = lambda line: None) -
             settings.silence_ms,
             settings.live_gap_seconds,
         )
-        result.live = measure_live(*live)
+        result.live = _measure_live_or_note(live, True, notes)
         progress(f"{profile}: the live session again, without interim captions")
-        result.live_without_interims = measure_live(*live, interim_results=False)
+        result.live_without_interims = _measure_live_or_note(live, False, notes)
         progress(f"{profile}: batch, {settings.batch_minutes:g} minutes of speech")
         result.batch = measure_batch(models, settings.compute, audio, settings.batch_minutes)
         if settings.peers and torch_available():
@@ -117,6 +120,16 @@ def run_bench(settings: BenchSettings, progress: Progress = lambda line: None) -
             stages = measure_stages(models, compute, audio, settings.repeats, settings.warmup)
             gpu.append(ProfileResult(profile, models, _compute_name(compute), stages))
     return BenchRun(settings, results, gpu, notes)
+
+
+def _measure_live_or_note(arguments: tuple, interim_results: bool, notes: list[str]) -> LiveFigures | None:  # type: ignore[type-arg]
+    """The live session's figures, or None with the reason in `notes`: one failed run keeps the rest."""
+    try:
+        return measure_live(*arguments, interim_results=interim_results)
+    except RuntimeError as error:
+        captions = "with" if interim_results else "without"
+        notes.append(f"{arguments[0].profile}: the live session {captions} interim captions gave no figures: {error}")
+        return None
 
 
 def _compute_name(compute: ComputeSettings) -> str:
@@ -152,19 +165,15 @@ def _peer_figures(
             i for sentence in voice.phonemize(stages.translated_text) for i in voice.phonemes_to_ids(sentence)
         ],
     )
-    figures = {}
-    for beams in ("greedy", "default"):
-        samples = measure_peer_stages(
-            chain.whisper if real else "demo",
-            chain.translation if real else "tiny",
-            chain.voice_quality,
-            lengths,
-            settings.repeats,
-            settings.warmup,
-            beams,
-        )
-        figures[beams] = {stage: Figures.of(values) for stage, values in samples.items()}
-    return figures
+    samples = measure_peer_stages(
+        chain.whisper if real else "demo",
+        chain.translation if real else "tiny",
+        chain.voice_quality,
+        lengths,
+        settings.peer_repeats,
+        1,
+    )
+    return {beams: {stage: Figures.of(values) for stage, values in stages.items()} for beams, stages in samples.items()}
 
 
 __all__ = ["BenchRun", "BenchSettings", "run_bench"]

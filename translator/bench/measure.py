@@ -323,7 +323,12 @@ def measure_live(
             sink_name = "virtual sound device (PulseAudio)" if isinstance(sink, SpeakerSink) else "WAV file (paced)"
     spoken = [event.timeline for event in done if event.spoken and event.timeline.speech_to_speech is not None]
     if not spoken:
-        raise RuntimeError("no utterance was spoken in the live run: the VAD heard no speech")
+        if not done:
+            raise RuntimeError("the VAD heard no speech in the live run")
+        raise RuntimeError(
+            f"none of the {len(done)} utterances heard was spoken: each was more than {settings.max_delay_s:g} s "
+            "behind and skipped, so this machine is too slow or too busy to run this profile live"
+        )
     return LiveFigures(
         Figures.of([t.speech_to_speech for t in spoken if t.speech_to_speech is not None]),
         _live_breakdown(spoken),

@@ -54,43 +54,46 @@ _TRANSLATORS = {
 
 
 def measure_peer_stages(
-    whisper_size: str,
-    translation: str,
-    voice_quality: str,
-    lengths: PinnedLengths,
-    repeats: int,
-    warmup: int,
-    beams: str,
-) -> dict[str, list[float]]:
-    """Seconds of each PyTorch stage for the utterance (see `peer_runs`)."""
+    whisper_size: str, translation: str, voice_quality: str, lengths: PinnedLengths, repeats: int, warmup: int
+) -> dict[str, dict[str, list[float]]]:
+    """Seconds of each PyTorch stage for the utterance, by decoding ("greedy", "default"); see `peer_runs`."""
     import torch
 
-    runs = peer_runs(whisper_size, translation, voice_quality, lengths, beams)
+    runs = peer_runs(whisper_size, translation, voice_quality, lengths)
     with torch.inference_mode():
-        return {stage: timed(run, repeats, warmup) for stage, run in runs.items()}
+        return {
+            beams: {stage: timed(run, repeats, warmup) for stage, run in stages.items()}
+            for beams, stages in runs.items()
+        }
 
 
 def peer_runs(
-    whisper_size: str, translation: str, voice_quality: str, lengths: PinnedLengths, beams: str
-) -> dict[str, Callable[[], object]]:
-    """Each PyTorch stage as a call returning its output; `beams` is "greedy" or "default" (5 and 4).
+    whisper_size: str, translation: str, voice_quality: str, lengths: PinnedLengths
+) -> dict[str, dict[str, Callable[[], object]]]:
+    """Each PyTorch stage as a call returning its output, greedy and at the default beams (5 and 4).
 
     `whisper_size` is a key of WHISPER_SIZES, `translation` of _TRANSLATORS, `voice_quality` of
-    VOICE_QUALITIES. Synthesis has no beams: it runs only with "greedy"."""
+    VOICE_QUALITIES. Synthesis has no beams: it runs only under "greedy". Each model is built once."""
     import transformers
 
     transformers.logging.set_verbosity_error()  # every generate() call would warn about max_length
-    recognition_beams, translation_beams = (1, 1) if beams == "greedy" else tuple(DEFAULT_BEAMS.values())
-    runs = {
-        "recognition": _whisper_run(whisper_size, lengths, recognition_beams),
-        "translation": _translator_run(_TRANSLATORS[translation], lengths, translation_beams),
+    recognize = _whisper(whisper_size, lengths)
+    translate = _translator(_TRANSLATORS[translation], lengths)
+    recognition_beams, translation_beams = DEFAULT_BEAMS["recognition"], DEFAULT_BEAMS["translation"]
+    return {
+        "greedy": {
+            "recognition": lambda: recognize(1),
+            "translation": lambda: translate(1),
+            "synthesis": _voice(voice_quality, lengths),
+        },
+        "default": {
+            "recognition": lambda: recognize(recognition_beams),
+            "translation": lambda: translate(translation_beams),
+        },
     }
-    if beams == "greedy":
-        runs["synthesis"] = _voice_run(voice_quality, lengths)
-    return runs
 
 
-def _whisper_run(size: str, lengths: PinnedLengths, beams: int) -> Callable[[], object]:
+def _whisper(size: str, lengths: PinnedLengths) -> Callable[[int], object]:
     import torch
     from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration
 
@@ -115,7 +118,7 @@ def _whisper_run(size: str, lengths: PinnedLengths, beams: int) -> Callable[[], 
     prompt = torch.tensor([_WHISPER_PROMPT])
     tokens = lengths.recognized_tokens
 
-    def run() -> object:
+    def run(beams: int) -> object:
         window = features(lengths.audio, sampling_rate=16000, return_tensors="pt").input_features
         return model.generate(
             window, decoder_input_ids=prompt, min_new_tokens=tokens, max_new_tokens=tokens, num_beams=beams
@@ -124,7 +127,7 @@ def _whisper_run(size: str, lengths: PinnedLengths, beams: int) -> Callable[[], 
     return run
 
 
-def _translator_run(shape: _TranslatorShape, lengths: PinnedLengths, beams: int) -> Callable[[], object]:
+def _translator(shape: _TranslatorShape, lengths: PinnedLengths) -> Callable[[int], object]:
     import torch
     import transformers
 
@@ -152,13 +155,13 @@ def _translator_run(shape: _TranslatorShape, lengths: PinnedLengths, beams: int)
     source = torch.randint(4, shape.vocabulary, (1, lengths.source_tokens), generator=generator)
     tokens = lengths.translated_tokens
 
-    def run() -> object:
+    def run(beams: int) -> object:
         return model.generate(source, min_new_tokens=tokens, max_new_tokens=tokens, num_beams=beams)
 
     return run
 
 
-def _voice_run(quality: str, lengths: PinnedLengths) -> Callable[[], object]:
+def _voice(quality: str, lengths: PinnedLengths) -> Callable[[], object]:
     import torch
 
     model = synthesizer(VOICE_QUALITIES[quality])

@@ -8,8 +8,9 @@ import os
 import platform
 from pathlib import Path
 
-from translator.bench import BenchRun
+from translator.bench import BenchRun, BenchSettings
 from translator.bench.measure import Figures, LiveFigures, ProfileResult
+from translator.bench.voices import SECONDS_PER_ID
 from translator.files import write_text_atomic
 
 # The goals the issue holds the figures against (2 CPU cores).
@@ -102,6 +103,14 @@ def render(run: BenchRun, command: str, chart_name: str) -> str:
             f"tokens, {first.translated_tokens} translated tokens, {first.speech_seconds:.1f} s of translated speech.",
             "",
         ]
+    if any(result.models.piper_architecture for result in run.results):
+        lines += [
+            "The voices are Piper's own VITS network (piper's training code) exported as piper exports a voice. Their "
+            f"duration predictors are pinned to {SECONDS_PER_ID * 1000:.0f} ms per phoneme id (about 14 phonemes a "
+            "second, a trained voice's rate): a random one gives each id about one frame, a sixth of the speech and "
+            "of the synthesis work.",
+            "",
+        ]
     lines += ["![stage bars and latency distribution](" + chart_name + ")", "", "## Headline", ""]
     lines += _headline(run)
     lines += ["", "## Each stage, one utterance", ""]
@@ -113,7 +122,7 @@ def render(run: BenchRun, command: str, chart_name: str) -> str:
     lines += ["", "## Memory and loading", ""]
     lines += _memory_table(run.results)
     lines += ["", "## Against PyTorch (transformers), same architectures, same run", ""]
-    lines += _peer_table(run.results)
+    lines += _peer_table(run.results, settings)
     lines += ["", "## GPU", ""]
     if run.gpu:
         lines += _stage_table(run.gpu)
@@ -222,12 +231,14 @@ def _memory_table(results: list[ProfileResult]) -> list[str]:
     return rows
 
 
-def _peer_table(results: list[ProfileResult]) -> list[str]:
+def _peer_table(results: list[ProfileResult], settings: BenchSettings) -> list[str]:
     if not any(result.peers for result in results):
         return ["Not run: the comparison needs torch and transformers (`pip install -e '.[bench]'`)."]
     rows = [
         "PyTorch runs `generate` with the same pinned lengths (beam 1, then the defaults: 5 for recognition, 4 for "
-        "translation) and Piper's VITS forward pass; ratio = PyTorch / ours, above 1 means we are faster.",
+        "translation) and Piper's VITS forward pass, float32 as Transformers loads a checkpoint, "
+        f"{settings.peer_repeats} timed runs after one warm-up; ratio = PyTorch / ours (medians), above 1 means we "
+        "are faster.",
         "",
         "| profile | decoding | stage | ours | PyTorch | ratio |",
         "|---|---|---|---|---|---|",
@@ -283,8 +294,9 @@ def _goals(results: list[ProfileResult]) -> list[str]:
             )
         for live in _live_runs(result):
             overhead = live.breakdown["other"] / live.speech_to_speech.median
+            captions = "with" if live.interim_results else "without"
             add(
-                f"{profile}: pipeline overhead",
+                f"{profile}: pipeline overhead, {captions} interim captions",
                 f"under {OVERHEAD_GOAL:.0%}",
                 f"{overhead:.1%}",
                 overhead < OVERHEAD_GOAL,
