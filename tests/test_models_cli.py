@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import resource
 import subprocess
@@ -192,3 +193,17 @@ def test_a_full_disk_is_one_line_and_installs_nothing(hub: HubFixture, tmp_path:
     line = assert_one_line_error(result.stderr, "the disk is full: cannot write demo-nllb")
     assert "finished files are kept" in line
     assert not (models_dir() / "demo-nllb").exists()
+
+
+def test_a_closed_pipe_ends_the_listing_quietly() -> None:
+    # `translator models list | head -1`: the reader leaves after one line, which is no error of ours.
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 4096)  # smaller than the listing, so it is still writing
+    listing = subprocess.Popen(
+        [sys.executable, "-m", "translator", "models", "list"], stdout=write_end, stderr=subprocess.PIPE
+    )
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as reader:
+        assert reader.readline().startswith(b"id ")
+    assert listing.wait(timeout=60) == 141
+    assert listing.stderr is not None and listing.stderr.read() == b""
