@@ -11,12 +11,13 @@ Needs torch and transformers (`pip install -e '.[bench]'`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from translator.bench.measure import DEFAULT_BEAMS, timed
 from translator.bench.voices import VOICE_QUALITIES, synthesizer
+from translator.demo.translation import DEMO_ARCHITECTURE, MARIAN_BASE, NLLB_600M, TranslationArchitecture
 from translator.demo.whisper import WHISPER_SIZES
 
 # Whisper's special tokens in the multilingual vocabulary (its prompt: start, English, transcribe).
@@ -36,20 +37,13 @@ class PinnedLengths:
     phoneme_ids: list[int]
 
 
-@dataclass(frozen=True)
-class _TranslatorShape:
-    family: str  # "marian" or "m2m100" (NLLB-200 is an M2M-100 network)
-    width: int
-    layers: int
-    heads: int
-    vocabulary: int
-    max_positions: int
-
-
+# Transformers' class for each of our translation architectures (NLLB-200 is an M2M-100 network); the tiny
+# one, for the smoke test, has the demo's width with a vocabulary of its own (the demo's is the SentencePiece
+# model's size).
 _TRANSLATORS = {
-    "opus-mt": _TranslatorShape("marian", 512, 6, 8, 58101, 512),
-    "nllb": _TranslatorShape("m2m100", 1024, 12, 16, 256206, 1024),
-    "tiny": _TranslatorShape("marian", 64, 1, 2, 1000, 256),
+    "opus-mt": ("marian", MARIAN_BASE),
+    "nllb": ("m2m100", NLLB_600M),
+    "tiny": ("marian", replace(DEMO_ARCHITECTURE, vocabulary=1000)),
 }
 
 
@@ -78,7 +72,7 @@ def peer_runs(
 
     transformers.logging.set_verbosity_error()  # every generate() call would warn about max_length
     recognize = _whisper(whisper_size, lengths)
-    translate = _translator(_TRANSLATORS[translation], lengths)
+    translate = _translator(*_TRANSLATORS[translation], lengths)
     recognition_beams, translation_beams = DEFAULT_BEAMS["recognition"], DEFAULT_BEAMS["translation"]
     return {
         "greedy": {
@@ -127,7 +121,7 @@ def _whisper(size: str, lengths: PinnedLengths) -> Callable[[int], object]:
     return run
 
 
-def _translator(shape: _TranslatorShape, lengths: PinnedLengths) -> Callable[[int], object]:
+def _translator(family: str, shape: TranslationArchitecture, lengths: PinnedLengths) -> Callable[[int], object]:
     import torch
     import transformers
 
@@ -145,7 +139,7 @@ def _translator(shape: _TranslatorShape, lengths: PinnedLengths) -> Callable[[in
         "eos_token_id": 2,
         "decoder_start_token_id": 2,
     }
-    if shape.family == "marian":
+    if family == "marian":
         model = transformers.MarianMTModel(transformers.MarianConfig(**common))
     else:
         model = transformers.M2M100ForConditionalGeneration(transformers.M2M100Config(**common))
