@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import sys
 
-from translator.cli import main
+from ui.app import command_line
 
 
 def run(argv: list[str]) -> int:
     """Run the command line on `argv`, or open the window when `argv` is empty."""
-    return main(argv or ["gui"])
+    return command_line(argv or ["gui"])
 
 
 if __name__ == "__main__":

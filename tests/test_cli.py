@@ -276,3 +276,9 @@ def test_internal_error_is_one_line_and_logged(
     line = assert_one_line_error(capsys.readouterr().err, "internal error", "ZeroDivisionError: a bug")
     assert str(tmp_path / "xdg-state") in line
     assert "Traceback" in cli.log_path().read_text(encoding="utf-8")
+
+
+def test_the_core_command_line_without_the_window_names_the_launchers(capsys: pytest.CaptureFixture[str]) -> None:
+    # `python -m translator gui`: the core never imports ui/, so only the installed commands open the window.
+    assert run_main(["gui", "--check"]) == 2
+    assert_one_line_error(capsys.readouterr().err, "translator gui", "translator-gui")

@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -283,8 +283,11 @@ def configure_logging() -> None:
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+def main(argv: Sequence[str] | None = None, open_window: Callable[[argparse.Namespace], int] | None = None) -> int:
+    """Run the command line; returns the exit status.
+
+    `open_window` runs `translator gui`: the window lives in ui/, which the core never imports, so the
+    `translator` command (ui.app.command_line) passes it in."""
     parser = _parser()
     arguments = parser.parse_args(argv)
     configure_logging()
@@ -302,9 +305,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"demo models written to {arguments.folder}; use them with --config {settings}")
             return 0
         if arguments.command == "gui":
-            from ui.app import run
-
-            return run(arguments)
+            if open_window is None:
+                raise TranslatorError("this entry point has no window: run `translator gui` or `translator-gui`")
+            return open_window(arguments)
         if arguments.command == "models":
             return run_models(arguments)
         if arguments.command == "bench":

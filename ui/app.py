@@ -80,8 +80,13 @@ def _seed_config(path: Path | None) -> tuple[AppConfig | None, str | None]:
         return None, str(error)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """The `translator-gui` launcher: the same as `translator gui`."""
+def command_line(argv: Sequence[str] | None = None) -> int:
+    """The `translator` command: the core's command line, with `translator gui` opening the window."""
     from translator.cli import main as cli_main
 
-    return cli_main(["gui", *(sys.argv[1:] if argv is None else argv)])
+    return cli_main(argv, open_window=run)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The `translator-gui` launcher: the same as `translator gui`."""
+    return command_line(["gui", *(sys.argv[1:] if argv is None else argv)])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 def _run(arguments: list[str], environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "translator.cli", *arguments],
+        [str(Path(sys.executable).with_name("translator")), *arguments],  # the installed command
         env=environment,
         capture_output=True,
         text=True,
