@@ -1,4 +1,4 @@
-"""`python -m translator`: the same as the `translator` command."""
+"""`python -m translator`: the `translator` command without the window (the core never imports ui/)."""
 
 import sys
 
