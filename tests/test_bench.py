@@ -52,17 +52,14 @@ def test_the_tiny_bench_writes_its_report_and_chart(tmp_path: Path, capsys: pyte
 
 def test_a_bench_voice_is_piper_vits_speaking_at_its_pinned_rate(tmp_path: Path) -> None:
     pytest.importorskip("torch", reason="the bench extra is not installed")
-    from translator.bench.voices import HOP_LENGTH, VOICE_QUALITIES, build_bench_voice
+    from translator.bench.voices import HOP_LENGTH, VOICE_QUALITIES, build_bench_voice, phoneme_ids
     from translator.synthesis import SpeechSynthesizer, SynthesizerSettings
 
     onnx_path = next(build_bench_voice(tmp_path / "voice", "low").glob("*.onnx"))
     synthesizer = SpeechSynthesizer(SynthesizerSettings(onnx_path), find_language("de"))
     speech = synthesizer.speak(DEMO_TRANSLATIONS["de"])
     # Every phoneme id (piper's phonemes, pads and sentence marks) lasts exactly the pinned frames.
-    from piper import PiperVoice
-
-    voice = PiperVoice.load(onnx_path)
-    ids = [i for sentence in voice.phonemize(DEMO_TRANSLATIONS["de"]) for i in voice.phonemes_to_ids(sentence)]
+    ids = phoneme_ids(onnx_path, DEMO_TRANSLATIONS["de"])
     architecture = VOICE_QUALITIES["low"]
     expected = len(ids) * architecture.frames_per_id * HOP_LENGTH / architecture.sample_rate
     assert speech.duration == pytest.approx(expected, rel=0.02)

@@ -148,22 +148,18 @@ def _peer_figures(
     profile: str, result: ProfileResult, audio: np.ndarray, settings: BenchSettings
 ) -> dict[str, dict[str, Figures]]:
     """The profile's architectures in PyTorch, doing what our stages did for the utterance."""
-    from piper import PiperVoice
-
     from translator.bench.peers import PinnedLengths, measure_peer_stages
+    from translator.bench.voices import phoneme_ids
 
     chain = CHAINS[profile]
     real = settings.size == "real"
-    voice = PiperVoice.load(result.models.voice)
     stages = result.stages
     lengths = PinnedLengths(
         audio=audio,
         recognized_tokens=stages.recognized_tokens,
         source_tokens=len(translator_pieces(result.models, stages.recognized_text)) + 1,  # and </s>
         translated_tokens=stages.translated_tokens,
-        phoneme_ids=[
-            i for sentence in voice.phonemize(stages.translated_text) for i in voice.phonemes_to_ids(sentence)
-        ],
+        phoneme_ids=phoneme_ids(result.models.voice, stages.translated_text),
     )
     samples = measure_peer_stages(
         chain.whisper if real else "demo",

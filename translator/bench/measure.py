@@ -156,9 +156,12 @@ def load_stages(
     translator = TextTranslator(
         TranslatorSettings(models.translation, beam_size=translation_beam, cache_size=0), compute
     )
+    return recognizer, translator, load_voice(models, compute)
+
+
+def load_voice(models: ProfileModels, compute: ComputeSettings) -> SpeechSynthesizer:
     use_cuda = resolve_compute(compute).device == "cuda"
-    voice = SpeechSynthesizer(SynthesizerSettings(models.voice, use_cuda=use_cuda), GERMAN)
-    return recognizer, translator, voice
+    return SpeechSynthesizer(SynthesizerSettings(models.voice, use_cuda=use_cuda), GERMAN)
 
 
 def measure_stages(
@@ -170,7 +173,7 @@ def measure_stages(
     beams = (DEFAULT_BEAMS["recognition"], DEFAULT_BEAMS["translation"])
     default_beams = _measure_beams(models, compute, window, beams, repeats, warmup)[0]
     greedy["encoder"] = Figures.of(timed(_encoder_run(models, compute, audio), repeats, warmup))
-    _, _, voice = load_stages(models, compute)
+    voice = load_voice(models, compute)
     return StageFigures(
         greedy=greedy,
         default_beams=default_beams,

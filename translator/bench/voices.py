@@ -6,7 +6,7 @@ runs at 16 kHz and `medium` at 22.05 kHz, so a second of medium speech costs mor
 exported to ONNX the way piper's `export_onnx` does and loads through `PiperVoice`, like a downloaded voice.
 
 A random duration predictor would give every phoneme id about one frame (12-16 ms), far shorter speech
-than a trained voice, so its last flow is pinned to `FRAMES_PER_ID`-length ids: synthesis then produces
+than a trained voice, so its last flow is pinned to `frames_per_id` frames an id: synthesis then produces
 as much audio per phoneme as a real voice does, and costs what a real voice costs.
 
 Needs torch (`pip install -e '.[bench]'`).
@@ -50,6 +50,14 @@ class VoiceArchitecture:
 
 
 VOICE_QUALITIES = {"low": VoiceArchitecture(sample_rate=16000), "medium": VoiceArchitecture(sample_rate=22050)}
+
+
+def phoneme_ids(voice: Path, text: str) -> list[int]:
+    """The ids piper's voice at `voice` (an .onnx file) speaks for `text`: phonemes, pads and sentence marks."""
+    from piper import PiperVoice
+
+    loaded = PiperVoice.load(voice)
+    return [i for sentence in loaded.phonemize(text) for i in loaded.phonemes_to_ids(sentence)]
 
 
 def synthesizer(architecture: VoiceArchitecture, seed: int = 0):
