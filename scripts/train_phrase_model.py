@@ -1,6 +1,6 @@
 """Train the small phrase Whisper model shipped in models/phrase-whisper/.
 
-It learns to transcribe the six phrases of `translator.demo.phrases.PHRASES` from espeak-ng speech, in
+It learns to transcribe the six phrases of `translator.models.demo.phrases.PHRASES` from espeak-ng speech, in
 Whisper's own formats (timestamped and `<|notimestamps|>`, with and without a `<|startofprev|>`
 prompt), says nothing for silence, and also transcribes windows that hold two to four phrases. The result is
 converted to CTranslate2 int8 and checked through faster-whisper's real `WhisperModel`, on fresh
@@ -33,9 +33,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from translator.audio import SAMPLE_RATE, read_audio  # noqa: E402
-from translator.demo.phrases import PHRASES, SHIPPED_FILES, SHIPPED_MODEL, speak_phrase  # noqa: E402
-from translator.demo.whisper import WHISPER_TOKEN_LANGUAGES, whisper_tokenizer  # noqa: E402
+from translator.audio.files import SAMPLE_RATE, read_audio  # noqa: E402
+from translator.models.demo.phrases import PHRASES, SHIPPED_FILES, SHIPPED_MODEL, speak_phrase  # noqa: E402
+from translator.models.demo.whisper import WHISPER_TOKEN_LANGUAGES, whisper_tokenizer  # noqa: E402
 
 SEED = 1234
 
@@ -78,7 +78,7 @@ FFN = 384
 
 N_FRAMES = 3000  # Whisper's 30 s input, in 10 ms mel frames
 TIME_STEP = 0.02  # one timestamp token
-MAX_PROMPT_CHARACTERS = 400  # translator.recognition passes at most this much previous text
+MAX_PROMPT_CHARACTERS = 400  # translator.stages.recognition passes at most this much previous text
 
 SOT, EOT, EN, TRANSCRIBE = 50258, 50257, 50259, 50359
 START_OF_PREV, NO_SPEECH, NO_TIMESTAMPS, TIMESTAMP_BEGIN = 50361, 50362, 50363, 50364
@@ -364,7 +364,7 @@ def convert(model, folder: Path) -> None:
 
 
 def evaluate(folder: Path, clips: list[Clip], work: Path, seed: int) -> dict[str, float]:
-    """Accuracy through faster-whisper's real `WhisperModel`, as translator.recognition calls it."""
+    """Accuracy through faster-whisper's real `WhisperModel`, as translator.stages.recognition calls it."""
     from faster_whisper import WhisperModel
 
     loadable = work / "model"

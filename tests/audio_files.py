@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from translator.audio import SAMPLE_RATE
+from translator.audio.files import SAMPLE_RATE
 
 # Container suffix -> (audio codec, its sample rate, channel layout). Each is an encoder this FFmpeg build has.
 _AUDIO_CODECS = {

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from hub_server import CLOSED_ENDPOINT, HubFixture, demo_hub, running_hub
 
-from translator.audio import SAMPLE_RATE
-from translator.demo import build_demo_models
-from translator.demo.voice import build_demo_voice
+from bench.virtual_sound import VirtualSoundServer
+from translator.audio.files import SAMPLE_RATE
 from translator.languages import find_language
-from translator.synthesis import SpeechSynthesizer, SynthesizerSettings
-from translator.virtual_sound import VirtualSoundServer
+from translator.models.demo import build_demo_models
+from translator.models.demo.voice import build_demo_voice
+from translator.stages.synthesis import SpeechSynthesizer, SynthesizerSettings
 
 DATA = Path(__file__).parent / "data"
 # Port 9 (discard) on the loopback: connections are refused at once.
@@ -46,7 +46,7 @@ def speech_like(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
 @pytest.fixture(scope="session")
 def virtual_sound(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualSoundServer]:
     """A private PulseAudio server that PortAudio (through ALSA's pulse plugin) sees as its devices."""
-    from translator.devices import refresh_devices
+    from translator.audio.devices import refresh_devices
 
     server = VirtualSoundServer(tmp_path_factory.mktemp("pulse"))
     previous = os.environ.get("PULSE_SERVER")

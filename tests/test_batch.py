@@ -17,8 +17,12 @@ import pytest
 from audio_files import speech_at, video_codec, write_audio, write_video_only, write_wav
 
 from translator import outputs
-from translator.audio import SAMPLE_RATE, AudioFile, read_audio
-from translator.batch import (
+from translator.audio.files import SAMPLE_RATE, AudioFile, read_audio
+from translator.errors import TranslatorError, UnsupportedLanguageError
+from translator.languages import find_language
+from translator.models.demo.translation import DEMO_TRANSLATIONS
+from translator.models.demo.whisper import DEMO_TRANSCRIPT
+from translator.pipeline.batch import (
     BatchReport,
     BatchSettings,
     BatchTranslator,
@@ -31,16 +35,12 @@ from translator.batch import (
     Pipeline,
     SegmentReady,
 )
-from translator.demo.translation import DEMO_TRANSLATIONS
-from translator.demo.whisper import DEMO_TRANSCRIPT
-from translator.errors import TranslatorError, UnsupportedLanguageError
-from translator.languages import find_language
-from translator.outputs import DEMO_NOTICE
-from translator.recognition import RecognizerSettings, SpeechRecognizer
-from translator.results import FileResult
-from translator.segmentation import SpeechSegmenter, pack_windows
-from translator.synthesis import SpeechSynthesizer, SynthesizerSettings
-from translator.translation import TextTranslator, TranslatorSettings
+from translator.pipeline.outputs import DEMO_NOTICE
+from translator.pipeline.results import FileResult
+from translator.stages.recognition import RecognizerSettings, SpeechRecognizer
+from translator.stages.segmentation import SpeechSegmenter, pack_windows
+from translator.stages.synthesis import SpeechSynthesizer, SynthesizerSettings
+from translator.stages.translation import TextTranslator, TranslatorSettings
 
 GERMAN = find_language("de")
 GERMAN_TEXT = DEMO_TRANSLATIONS["de"]

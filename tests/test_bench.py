@@ -13,9 +13,9 @@ import pytest
 
 from translator.cli import main
 from translator.compute import ComputeSettings
-from translator.demo.translation import DEMO_TRANSLATIONS, TranslationArchitecture, build_demo_opus_mt
 from translator.languages import find_language
-from translator.translation import TextTranslator, TranslatorSettings
+from translator.models.demo.translation import DEMO_TRANSLATIONS, TranslationArchitecture, build_demo_opus_mt
+from translator.stages.translation import TextTranslator, TranslatorSettings
 
 
 def test_a_padded_vocabulary_gives_the_real_size_and_the_same_answer(tmp_path: Path) -> None:
@@ -52,8 +52,8 @@ def test_the_tiny_bench_writes_its_report_and_chart(tmp_path: Path, capsys: pyte
 
 def test_a_bench_voice_is_piper_vits_speaking_at_its_pinned_rate(tmp_path: Path) -> None:
     pytest.importorskip("torch", reason="the bench extra is not installed")
-    from translator.bench.voices import HOP_LENGTH, VOICE_QUALITIES, build_bench_voice, phoneme_ids
-    from translator.synthesis import SpeechSynthesizer, SynthesizerSettings
+    from bench.voices import HOP_LENGTH, VOICE_QUALITIES, build_bench_voice, phoneme_ids
+    from translator.stages.synthesis import SpeechSynthesizer, SynthesizerSettings
 
     onnx_path = next(build_bench_voice(tmp_path / "voice", "low").glob("*.onnx"))
     synthesizer = SpeechSynthesizer(SynthesizerSettings(onnx_path), find_language("de"))
@@ -71,8 +71,8 @@ def test_the_pytorch_peers_run_each_stage_at_the_pinned_lengths() -> None:
     pytest.importorskip("transformers", reason="the bench extra is not installed")
     import numpy as np
 
-    from translator.bench.peers import PinnedLengths, measure_peer_stages, peer_runs
-    from translator.bench.voices import HOP_LENGTH, VOICE_QUALITIES
+    from bench.peers import PinnedLengths, measure_peer_stages, peer_runs
+    from bench.voices import HOP_LENGTH, VOICE_QUALITIES
 
     lengths = PinnedLengths(
         audio=np.zeros(16000, np.float32),

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from translator.catalog import (
+from translator.languages import LANGUAGES, find_language
+from translator.models.catalog import (
     DEFAULT_CATALOG,
     FAMILIES,
     STAGES,
@@ -24,9 +25,8 @@ from translator.catalog import (
     load_catalog,
     plan_chain,
 )
-from translator.languages import LANGUAGES, find_language
-from translator.recognition import REQUIRED_FILES
-from translator.translation import SENTENCEPIECE_NAMES
+from translator.stages.recognition import REQUIRED_FILES
+from translator.stages.translation import SENTENCEPIECE_NAMES
 
 CATALOG = load_catalog()
 REQUIRED_WHISPER = {"whisper-tiny", "whisper-base", "whisper-small", "whisper-medium", "whisper-large-v3",

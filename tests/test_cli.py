@@ -15,7 +15,7 @@ from audio_files import speech_at, write_wav
 
 from translator import __version__, cli
 from translator.cli import main
-from translator.outputs import DEMO_NOTICE
+from translator.pipeline.outputs import DEMO_NOTICE
 
 OUTPUTS = ("transcript.txt", "transcript.srt", "transcript.vtt", "de.txt", "de.srt", "de.vtt", "de.json", "de.wav")
 STAGE_COLUMNS = ("file", "audio", "lang", "segs", "decode", "recognize", "translate", "speak", "wall", "RTF")

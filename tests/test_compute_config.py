@@ -9,8 +9,8 @@ import pytest
 
 from translator.compute import ComputeSettings, resolve_compute
 from translator.config import AppConfig, load_config
-from translator.demo import SETTINGS_FILE
 from translator.errors import TranslatorError
+from translator.models.demo import SETTINGS_FILE
 
 HAS_CUDA = ctranslate2.get_cuda_device_count() > 0
 

@@ -11,7 +11,7 @@ import pytest
 import sentencepiece as spm
 from test_cli import assert_one_line_error, run_main
 
-from translator.model_store import ModelStore
+from translator.models.store import ModelStore
 
 pytest.importorskip("torch", reason="the convert extra is not installed")
 transformers = pytest.importorskip("transformers", reason="the convert extra is not installed")

@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from translator.devices import AudioDeviceError, find_device, list_devices, portaudio
-from translator.virtual_sound import VirtualSoundServer
+from bench.virtual_sound import VirtualSoundServer
+from translator.audio.devices import AudioDeviceError, find_device, list_devices, portaudio
 
 
 def test_lists_the_virtual_devices(virtual_sound: VirtualSoundServer) -> None:
@@ -54,7 +54,7 @@ def test_played_sound_comes_back_through_the_loopback(virtual_sound: VirtualSoun
 def test_no_device_is_a_one_line_error_naming_the_remedy() -> None:
     # A fresh process whose PortAudio finds no sound server and no sound card (this machine has none).
     code = (
-        "from translator.devices import find_device, AudioDeviceError\n"
+        "from translator.audio.devices import find_device, AudioDeviceError\n"
         "try:\n    find_device(None, 'input')\nexcept AudioDeviceError as error:\n    print(error)\n"
     )
     result = subprocess.run(

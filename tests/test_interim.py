@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from translator.interim import LocalAgreement
+from translator.stages.interim import LocalAgreement
 
 
 def test_first_pass_commits_nothing() -> None:

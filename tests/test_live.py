@@ -12,11 +12,14 @@ import numpy as np
 import pytest
 from audio_files import write_wav
 
-from translator.audio import SAMPLE_RATE
-from translator.demo.translation import DEMO_TRANSLATIONS
-from translator.demo.whisper import DEMO_TRANSCRIPT
+from bench.virtual_sound import VirtualSoundServer
+from translator.audio.files import SAMPLE_RATE
+from translator.audio.playback import AudioSink, PlaybackMark, SpeakerSink, WavFileSink
+from translator.audio.sources import AudioSource, FileSource, MicrophoneSource
 from translator.languages import Language, find_language
-from translator.live import (
+from translator.models.demo.translation import DEMO_TRANSLATIONS
+from translator.models.demo.whisper import DEMO_TRANSCRIPT
+from translator.pipeline.live import (
     FinalTranscript,
     InterimTranscript,
     LiveError,
@@ -29,12 +32,9 @@ from translator.live import (
     UtteranceDone,
     UtterancesMerged,
 )
-from translator.playback import AudioSink, PlaybackMark, SpeakerSink, WavFileSink
-from translator.recognition import RecognizerSettings, SpeechRecognizer
-from translator.sources import AudioSource, FileSource, MicrophoneSource
-from translator.synthesis import SpeechSynthesizer, SynthesizerSettings
-from translator.translation import TextTranslator, TranslatorSettings
-from translator.virtual_sound import VirtualSoundServer
+from translator.stages.recognition import RecognizerSettings, SpeechRecognizer
+from translator.stages.synthesis import SpeechSynthesizer, SynthesizerSettings
+from translator.stages.translation import TextTranslator, TranslatorSettings
 
 GERMAN, ENGLISH, FRENCH = find_language("de"), find_language("en"), find_language("fr")
 
@@ -299,7 +299,7 @@ def _live_on_the_sound_card(
 ) -> Session:
     """Speech is played into the sound card; the session hears the card's monitor (its 'microphone')
     and speaks through the same card, so without the echo gate it would hear its own voice."""
-    from translator.devices import portaudio
+    from translator.audio.devices import portaudio
 
     virtual_sound.silence_input()
     session = Session(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.virtual_sound import VirtualSoundServer
 from translator.cli import main
-from translator.virtual_sound import VirtualSoundServer
 
 
 @pytest.fixture(autouse=True)

@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 from audio_files import write_wav
 
-from translator.audio import SAMPLE_RATE, read_audio
-from translator.demo.phrases import PHRASES, phrase_whisper, speak_phrase
+from bench.virtual_sound import VirtualSoundServer
+from translator.audio.files import SAMPLE_RATE, read_audio
+from translator.audio.sources import AudioSource, FileSource, MicrophoneSource
 from translator.languages import find_language
-from translator.live import FinalTranscript, LiveEvent, LiveSettings, LiveTranslator, UtteranceDone
-from translator.recognition import RecognizerSettings, SpeechRecognizer
-from translator.sources import AudioSource, FileSource, MicrophoneSource
-from translator.translation import TextTranslator, TranslatorSettings
-from translator.virtual_sound import VirtualSoundServer
+from translator.models.demo.phrases import PHRASES, phrase_whisper, speak_phrase
+from translator.pipeline.live import FinalTranscript, LiveEvent, LiveSettings, LiveTranslator, UtteranceDone
+from translator.stages.recognition import RecognizerSettings, SpeechRecognizer
+from translator.stages.translation import TextTranslator, TranslatorSettings
 
 SPOKEN = (PHRASES[3], PHRASES[0], PHRASES[5], PHRASES[1])  # not the list's order
 
@@ -51,7 +51,7 @@ def run(recognizer: SpeechRecognizer, translator: TextTranslator, source: AudioS
     engine.start()
     try:
         if play is not None:
-            from translator.devices import portaudio
+            from translator.audio.devices import portaudio
 
             portaudio().play(play, SAMPLE_RATE, blocking=True)
             deadline = time.monotonic() + 30

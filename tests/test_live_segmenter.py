@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from translator.audio import SAMPLE_RATE
-from translator.segmentation import (
+from translator.audio.files import SAMPLE_RATE
+from translator.stages.live_segmentation import (
     LiveSegmenter,
     LiveSegmenterSettings,
     UtteranceEnded,

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from hub_server import CLOSED_ENDPOINT, DEMO_REVISION, HubFixture, running_hub
 
-from translator.catalog import Hardware, UnknownModelError, load_catalog
 from translator.errors import DiskFullError, IntegrityError, ModelError, ModelNotInstalledError, NetworkError
 from translator.languages import find_language
-from translator.model_store import (
+from translator.models.catalog import Hardware, UnknownModelError, load_catalog
+from translator.models.store import (
     MANIFEST,
     DownloadCancelled,
     DownloadEvent,

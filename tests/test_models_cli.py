@@ -15,7 +15,7 @@ from audio_files import speech_at, write_wav
 from hub_server import CLOSED_ENDPOINT, DEMO_REVISION, HubFixture
 from test_cli import assert_one_line_error, run_main
 
-from translator.outputs import DEMO_NOTICE
+from translator.pipeline.outputs import DEMO_NOTICE
 
 ROOT = Path(__file__).resolve().parents[1]
 

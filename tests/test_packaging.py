@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from translator.demo.translation import DEMO_TRANSLATIONS
-from translator.demo.whisper import DEMO_TRANSCRIPT
+from translator.models.demo.translation import DEMO_TRANSLATIONS
+from translator.models.demo.whisper import DEMO_TRANSCRIPT
 
 pytest.importorskip("PyInstaller", reason="PyInstaller is not installed: pip install -e '.[packaging]'")
 pytestmark = [

@@ -1,4 +1,4 @@
-"""Tests for the phrase Whisper model (translator.demo.phrases): real speech in, the right phrase out.
+"""Tests for the phrase Whisper model (translator.models.demo.phrases): real speech in, the right phrase out.
 
 The model is loaded by faster-whisper's real `WhisperModel` through `SpeechRecognizer`, and fed what
 the project feeds it: espeak-ng speech cut by `SpeechSegmenter`. The test voice and speed are ones the
@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from translator.audio import SAMPLE_RATE, read_audio
-from translator.demo import phrases
-from translator.demo.phrases import PHRASES, phrase_whisper, speak_phrase
+from translator.audio.files import SAMPLE_RATE, read_audio
 from translator.languages import find_language
-from translator.models import DEMO_MARKER
-from translator.recognition import RecognizerSettings, SpeechRecognizer
-from translator.segmentation import SegmenterSettings, SpeechChunk, SpeechSegmenter, Window, pack_windows
+from translator.models.demo import phrases
+from translator.models.demo.phrases import PHRASES, phrase_whisper, speak_phrase
+from translator.models.folders import DEMO_MARKER
+from translator.stages.recognition import RecognizerSettings, SpeechRecognizer
+from translator.stages.segmentation import SegmenterSettings, SpeechChunk, SpeechSegmenter, Window, pack_windows
 
 ENGLISH = find_language("en")
 # A voice variant and speed absent from scripts/train_phrase_model.py's training speech.

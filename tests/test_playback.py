@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 from test_sources import DEADLINE, Recorder, dominant_frequency, tone
 
-from translator.audio import SAMPLE_RATE
-from translator.devices import AudioDeviceError
-from translator.playback import PlaybackMark, SpeakerSink, WavFileSink, _Schedule
-from translator.sources import MicrophoneSource
-from translator.virtual_sound import VirtualSoundServer
+from bench.virtual_sound import VirtualSoundServer
+from translator.audio.devices import AudioDeviceError
+from translator.audio.files import SAMPLE_RATE
+from translator.audio.playback import PlaybackMark, SpeakerSink, WavFileSink, _Schedule
+from translator.audio.sources import MicrophoneSource
 
 
 def next_mark(marks: queue.Queue[PlaybackMark], timeout: float = DEADLINE) -> PlaybackMark:

@@ -1,4 +1,4 @@
-"""Tests for translator.recognition with the demo Whisper model, loaded by the real faster-whisper."""
+"""Tests for translator.stages.recognition with the demo Whisper model, loaded by the real faster-whisper."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from faster_whisper import WhisperModel
 
-from translator.audio import SAMPLE_RATE, AudioFile
-from translator.demo.whisper import DEMO_TRANSCRIPT, whisper_tokenizer
+from translator.audio.files import SAMPLE_RATE, AudioFile
 from translator.errors import ModelError
 from translator.languages import find_language
-from translator.recognition import RecognizerSettings, SpeechRecognizer
-from translator.segmentation import SpeechChunk, SpeechSegmenter, Window, pack_windows
+from translator.models.demo.whisper import DEMO_TRANSCRIPT, whisper_tokenizer
+from translator.stages.recognition import RecognizerSettings, SpeechRecognizer
+from translator.stages.segmentation import SpeechChunk, SpeechSegmenter, Window, pack_windows
 
 ENGLISH = find_language("en")
 

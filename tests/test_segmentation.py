@@ -1,4 +1,4 @@
-"""Tests for translator.segmentation: streamed Silero VAD, speech chunks and recognition windows."""
+"""Tests for translator.stages.segmentation: streamed Silero VAD, speech chunks and recognition windows."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from faster_whisper.vad import VadOptions, get_speech_timestamps, get_vad_model
 
-from translator.audio import SAMPLE_RATE, AudioFile, read_audio
-from translator.segmentation import (
+from translator.audio.files import SAMPLE_RATE, AudioFile, read_audio
+from translator.stages.segmentation import (
     VAD_WINDOW,
     SegmenterSettings,
     SileroVad,

@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 from audio_files import write_wav
 
-from translator.audio import SAMPLE_RATE, read_audio
-from translator.devices import AudioDeviceError, find_device, portaudio
+from bench.virtual_sound import VirtualSoundServer
+from translator.audio.devices import AudioDeviceError, find_device, portaudio
+from translator.audio.files import SAMPLE_RATE, read_audio
+from translator.audio.sources import EndOfStream, FileSource, MicrophoneSource, open_stream, resampler_to_16k
 from translator.errors import AudioError
-from translator.sources import EndOfStream, FileSource, MicrophoneSource, open_stream, resampler_to_16k
-from translator.virtual_sound import VirtualSoundServer
 
 DEADLINE = 15.0  # seconds a test waits for audio before it fails
 

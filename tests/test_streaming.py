@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from translator.audio import SAMPLE_RATE, to_int16
-from translator.batch import BatchSettings, BatchTranslator, FileProgress, Pipeline, SegmentReady
+from translator.audio.files import SAMPLE_RATE, to_int16
 from translator.languages import find_language
-from translator.recognition import RecognizerSettings, SpeechRecognizer
-from translator.synthesis import SpeechSynthesizer, SynthesizerSettings
-from translator.translation import TextTranslator, TranslatorSettings
+from translator.pipeline.batch import BatchSettings, BatchTranslator, FileProgress, Pipeline, SegmentReady
+from translator.stages.recognition import RecognizerSettings, SpeechRecognizer
+from translator.stages.synthesis import SpeechSynthesizer, SynthesizerSettings
+from translator.stages.translation import TextTranslator, TranslatorSettings
 
 
 @pytest.fixture(scope="module")

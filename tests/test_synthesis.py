@@ -1,4 +1,4 @@
-"""Tests for translator.synthesis with the demo Piper voices (real PiperVoice)."""
+"""Tests for translator.stages.synthesis with the demo Piper voices (real PiperVoice)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from translator.errors import ModelError, UnsupportedLanguageError
 from translator.languages import find_language
-from translator.synthesis import SpeechSynthesizer, SynthesizerSettings, find_voice, voice_language
+from translator.stages.synthesis import SpeechSynthesizer, SynthesizerSettings, find_voice, voice_language
 
 EN, DE, FR, ES = (find_language(code) for code in ("en", "de", "fr", "es"))
 GERMAN_TEXT = "Das Wetter ist heute schön. Wir gehen in den Park. Es regnet nicht."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from translator.timeline import RollingStats, UtteranceTimeline
+from translator.pipeline.timeline import RollingStats, UtteranceTimeline
 
 
 def full_timeline(offset: float = 0.0) -> UtteranceTimeline:

@@ -1,4 +1,4 @@
-"""Tests for translator.translation with the demo NLLB-200, M2M-100 and OPUS-MT models (real CTranslate2)."""
+"""Tests for translator.stages.translation with the demo NLLB-200, M2M-100 and OPUS-MT models (real CTranslate2)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from translator.demo.translation import DEMO_TRANSLATIONS
 from translator.errors import ModelError, UnsupportedLanguageError
 from translator.languages import find_language
-from translator.translation import (
+from translator.models.demo.translation import DEMO_TRANSLATIONS
+from translator.stages.translation import (
     ModelFamily,
     TextTranslator,
     TranslatorSettings,
@@ -143,7 +143,7 @@ def test_multilingual_demo_translates_into_english(translators: dict[str, TextTr
 
 def test_opus_mt_translates_english_to_german(translators: dict[str, TextTranslator]) -> None:
     translator = translators["opus-mt-en-de-demo"]
-    assert translator.sources == frozenset({EN})
+    assert translator.audio.sources == frozenset({EN})
     assert translator.targets == frozenset({DE})
     assert translator.translate([SENTENCE], EN, DE) == [DEMO_TRANSLATIONS["de"]]
 

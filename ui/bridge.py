@@ -13,10 +13,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from translator.batch import Event as BatchEvent
-from translator.batch import FileFailed, FileFinished, FileProgress, FileSkipped, FileStarted
 from translator.errors import TranslatorError
-from translator.live import (
+from translator.models.loading import LoadEvent, ModelLoaded, ModelLoading
+from translator.models.store import DownloadEvent, DownloadStarted, ModelInstalled
+from translator.models.store import FileProgress as DownloadProgress
+from translator.pipeline.batch import Event as BatchEvent
+from translator.pipeline.batch import FileFailed, FileFinished, FileProgress, FileSkipped, FileStarted
+from translator.pipeline.live import (
     FinalTranscript,
     InputLevel,
     InterimTranscript,
@@ -32,9 +35,6 @@ from translator.live import (
     UtteranceDone,
     UtterancesMerged,
 )
-from translator.loading import LoadEvent, ModelLoaded, ModelLoading
-from translator.model_store import DownloadEvent, DownloadStarted, ModelInstalled
-from translator.model_store import FileProgress as DownloadProgress
 
 logger = logging.getLogger(__name__)
 

@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from translator.audio import AUDIO_EXTENSIONS
-from translator.batch import BatchSettings, find_inputs
-from translator.outputs import FORMATS
-from translator.results import FileResult
+from translator.audio.files import AUDIO_EXTENSIONS
+from translator.pipeline.batch import BatchSettings, find_inputs
+from translator.pipeline.outputs import FORMATS
+from translator.pipeline.results import FileResult
 from ui.sessions import State
 from ui.settings import SettingsStore
 from ui.widgets import AUTO, Index, LanguagePicker, RowsModel

@@ -12,8 +12,8 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from translator.live import LiveStats, UtteranceDone
-from translator.timeline import STAGES, UtteranceTimeline
+from translator.pipeline.live import LiveStats, UtteranceDone
+from translator.pipeline.timeline import STAGES, UtteranceTimeline
 
 # The stages of the wait a user feels, in order, each from its start to its end after speech ended.
 BAR_STAGES = (

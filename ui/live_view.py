@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from translator.devices import AudioDevice
+from translator.audio.devices import AudioDevice
 from translator.files import write_text_atomic
 from translator.languages import Language
-from translator.live import LiveStats, UtteranceDone
-from translator.outputs import TEXT_FORMATS, render_captions
+from translator.pipeline.live import LiveStats, UtteranceDone
+from translator.pipeline.outputs import TEXT_FORMATS, render_captions
 from ui.latency import LatencyPanel
 from ui.sessions import State
 from ui.settings import SettingsStore

@@ -11,16 +11,16 @@ from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from translator import __version__
-from translator.batch import BatchReport
-from translator.catalog import ChainPlan, describe_size, describe_total, plan_chain
+from translator.audio.devices import AudioDevice, list_devices, refresh_devices
 from translator.config import AppConfig, ModelPaths, load_config
-from translator.devices import AudioDevice, list_devices, refresh_devices
 from translator.errors import TranslatorError
-from translator.live import LiveSettings
-from translator.loading import ModelCache
-from translator.model_store import FirstStart, ModelStore, first_start_plan
-from translator.models import DEMO_MARKER
-from translator.segmentation import LiveSegmenterSettings
+from translator.models.catalog import ChainPlan, describe_size, describe_total, plan_chain
+from translator.models.folders import DEMO_MARKER
+from translator.models.loading import ModelCache
+from translator.models.store import FirstStart, ModelStore, first_start_plan
+from translator.pipeline.batch import BatchReport
+from translator.pipeline.live import LiveSettings
+from translator.stages.live_segmentation import LiveSegmenterSettings
 from ui.bridge import Background, CoreBridge
 from ui.files_view import FilesView
 from ui.live_view import LiveView
@@ -253,7 +253,7 @@ class MainWindow(QMainWindow):
 
     # Models.
     def use_demo_models(self) -> None:
-        from translator.demo import build_demo_models
+        from translator.models.demo import build_demo_models
 
         folder = self.demo_folder
 

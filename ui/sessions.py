@@ -13,13 +13,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from translator.batch import BatchReport, BatchSettings, BatchTranslator, Pipeline
+from translator.audio.playback import AudioSink, PlaybackMark, SpeakerSink
+from translator.audio.sources import MicrophoneSource
 from translator.config import AppConfig
 from translator.languages import Language
-from translator.live import LiveSettings, LiveTranslator
-from translator.loading import ModelCache
-from translator.playback import AudioSink, PlaybackMark, SpeakerSink
-from translator.sources import MicrophoneSource
+from translator.models.loading import ModelCache
+from translator.pipeline.batch import BatchReport, BatchSettings, BatchTranslator, Pipeline
+from translator.pipeline.live import LiveSettings, LiveTranslator
 from ui.bridge import Background, CoreBridge
 
 NO_VOICE_HINT = "choose a voice in Settings, or turn off spoken output"

@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from translator.catalog import describe_size
+from translator.cli.models import PROFILE_CHOICES
 from translator.compute import DEVICES, ComputeSettings
 from translator.config import AppConfig, ModelPaths
-from translator.models_cli import PROFILE_CHOICES
+from translator.models.catalog import describe_size
 from ui.bridge import STAGE_NAMES
 from ui.settings import SettingsStore
 

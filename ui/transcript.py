@@ -15,8 +15,8 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
-from translator.live import UtteranceDone
-from translator.outputs import Caption
+from translator.pipeline.live import UtteranceDone
+from translator.pipeline.outputs import Caption
 from ui.widgets import Index, RowsModel
 
 

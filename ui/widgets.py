@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from translator.devices import AudioDevice
+from translator.audio.devices import AudioDevice
 from translator.languages import LANGUAGES, Language, find_language
 
 Index = QModelIndex | QPersistentModelIndex

@@ -1,4 +1,4 @@
-"""Tests for translator.demo.voice: the hand-built voice loads and speaks via piper."""
+"""Tests for translator.models.demo.voice: the hand-built voice loads and speaks via piper."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 from piper import PiperVoice, SynthesisConfig
 
-from translator.demo.voice import AMPLITUDE, build_demo_voice
+from translator.models.demo.voice import AMPLITUDE, build_demo_voice
 
 ENGLISH = "The weather is nice today. We are going to the park."
 GERMAN = "Das Wetter ist heute schön. Wir gehen in den Park."

@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' helpers
-from translator.audio import SAMPLE_RATE, read_audio  # noqa: E402
+from bench.virtual_sound import VirtualSoundServer  # noqa: E402
+from translator.audio.files import SAMPLE_RATE, read_audio  # noqa: E402
 from translator.config import AppConfig, ModelPaths  # noqa: E402
-from translator.demo import build_demo_models  # noqa: E402
-from translator.demo.phrases import PHRASES, phrase_whisper, speak_phrase  # noqa: E402
-from translator.virtual_sound import VirtualSoundServer  # noqa: E402
+from translator.models.demo import build_demo_models  # noqa: E402
+from translator.models.demo.phrases import PHRASES, phrase_whisper, speak_phrase  # noqa: E402
 
 PHRASE_COUNT = 3
 
@@ -66,7 +66,7 @@ def _session(output: Path, work: Path, config: AppConfig, speech: np.ndarray) ->
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
-    from translator.devices import portaudio
+    from translator.audio.devices import portaudio
     from ui.main_window import MainWindow
     from ui.sessions import State
     from ui.settings import SettingsStore

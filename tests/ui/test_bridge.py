@@ -11,7 +11,7 @@ import gc
 import sys
 import threading
 
-from translator.live import InputLevel
+from translator.pipeline.live import InputLevel
 from ui.bridge import Background, CoreBridge
 
 EVENTS = 3000

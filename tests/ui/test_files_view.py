@@ -11,7 +11,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from translator.audio import SAMPLE_RATE
+from translator.audio.files import SAMPLE_RATE
 from ui.main_window import MainWindow
 from ui.sessions import State
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from translator.audio import SAMPLE_RATE
-from translator.devices import portaudio
-from translator.virtual_sound import VirtualSoundServer
+from bench.virtual_sound import VirtualSoundServer
+from translator.audio.devices import portaudio
+from translator.audio.files import SAMPLE_RATE
 from ui.main_window import MainWindow
 from ui.sessions import State
 from ui.widgets import LOOPBACK

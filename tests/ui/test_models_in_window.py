@@ -7,8 +7,8 @@ from pathlib import Path
 from hub_server import CLOSED_ENDPOINT, HubFixture
 from PySide6.QtWidgets import QPushButton
 
-from translator.catalog import load_catalog
-from translator.model_store import ModelStore
+from translator.models.catalog import load_catalog
+from translator.models.store import ModelStore
 from ui.main_window import MainWindow
 from ui.settings import SettingsStore
 

@@ -1,0 +1,420 @@
+"""Live audio out: translated speech played on a speaker, or written in real time to a WAV file.
+
+Speech is queued per utterance and pulled by the player (PortAudio's callback, or a pacing thread for a
+file), which notes when an utterance's first and last samples reach the listener. Those facts travel
+through a queue to a small forwarder thread, the only place the caller's `on_mark` runs, so the audio
+thread never waits on user code.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+from translator.audio.devices import AudioDeviceError, find_device, portaudio
+from translator.audio.files import WavTrackWriter
+from translator.audio.sources import check_stream, open_stream, resample
+from translator.files import ensure_writable_folder
+
+logger = logging.getLogger(__name__)
+OUTPUT_RATES = (48000, 44100, 22050, 16000)  # tried in turn when the device refuses its own default rate
+_BLOCK_SECONDS = 0.02  # one callback's worth: short enough for prompt marks, long enough not to underflow
+_TICK = 0.02  # how often the file sink writes, and how far ahead of the clock it runs (its "buffer")
+_MAX_MARK_DELAY = 1.0  # a mark is held until its time, but never longer than this
+_Fact = tuple[int, Literal["started", "finished"], float]  # a mark, as the player notes it
+
+
+@dataclass(frozen=True)
+class PlaybackMark:
+    """When an utterance's first ("started") or last ("finished") sample reached the listener.
+
+    `time` is on the `time.monotonic()` clock and includes the stream's output latency where PortAudio
+    reports it.
+    """
+
+    utterance_id: int
+    kind: Literal["started", "finished"]
+    time: float
+
+
+class AudioSink(Protocol):
+    """Where translated speech goes: queued per utterance, played in order, with marks as it is heard."""
+
+    def start(self) -> None: ...
+
+    def play(self, utterance_id: int, samples: np.ndarray, sample_rate: int) -> None:
+        """Queue speech for an utterance (called once per sentence; resampled here, off the audio thread).
+
+        Never blocks for long.
+        """
+        ...
+
+    def finish_utterance(self, utterance_id: int) -> None: ...
+
+    def drop_queued(self) -> float: ...
+
+    @property
+    def busy(self) -> bool: ...
+
+    @property
+    def underflows(self) -> int: ...
+
+    def stop(self) -> None: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def audible(self) -> bool:
+        """Whether a microphone may hear this sink (a speaker), so the echo gate applies."""
+        ...
+
+
+class _Schedule:
+    """The queued speech, shared by the caller's threads and the player; each method holds the lock briefly.
+
+    Facts for marks, `(utterance_id, kind, time)`, go to `facts`. Every utterance named in
+    `finish()` gets exactly one "finished" fact: when its last sample has played, at once if nothing of
+    it is queued, or when `drop()` discards what is left (so a caller waiting for it is never stranded).
+    """
+
+    def __init__(self, rate: int, facts: queue.SimpleQueue[_Fact | None]) -> None:
+        self.rate = rate
+        self._facts = facts
+        self._lock = threading.Lock()
+        self._chunks: deque[list[Any]] = deque()  # [utterance_id, samples, samples played, time queued]
+        self._queued: dict[int, int] = {}  # samples not yet played, per utterance
+        self._started: set[int] = set()
+        self._finishing: set[int] = set()  # finish() called, samples still queued
+        self._last_played: dict[int, float] = {}  # when each utterance's latest played sample ends
+        self._playing_until = 0.0
+
+    def add(self, utterance_id: int, samples: np.ndarray) -> None:
+        if not len(samples):
+            return
+        with self._lock:
+            self._chunks.append([utterance_id, samples, 0, time.monotonic()])
+            self._queued[utterance_id] = self._queued.get(utterance_id, 0) + len(samples)
+
+    def finish(self, utterance_id: int) -> None:
+        with self._lock:
+            if self._queued.get(utterance_id):
+                self._finishing.add(utterance_id)
+            else:
+                self._finished(utterance_id, time.monotonic())
+
+    def drop(self) -> int:
+        """Discard everything not yet played; returns the number of samples dropped."""
+        with self._lock:
+            dropped = sum(len(chunk[1]) - chunk[2] for chunk in self._chunks)
+            self._chunks.clear()
+            now = time.monotonic()
+            for utterance_id in list(self._queued):
+                del self._queued[utterance_id]
+                if utterance_id in self._finishing:
+                    self._finishing.discard(utterance_id)
+                    self._finished(utterance_id, now)
+            return dropped
+
+    def pull(self, out: np.ndarray, first_sample_time: float) -> None:
+        """Fill `out` (zeros) with queued speech whose first sample is heard at `first_sample_time`."""
+        with self._lock:
+            filled = 0
+            while filled < len(out) and self._chunks:
+                chunk = self._chunks[0]
+                utterance_id, samples, position, queued_at = chunk
+                if position == 0:
+                    # A late pull (a busy CPU) covers time already past: nothing is heard before it was queued.
+                    filled = max(filled, min(len(out), math.ceil((queued_at - first_sample_time) * self.rate)))
+                    if filled == len(out):
+                        break
+                count = min(len(out) - filled, len(samples) - position)
+                out[filled : filled + count] = samples[position : position + count]
+                if utterance_id not in self._started:
+                    self._started.add(utterance_id)
+                    self._facts.put((utterance_id, "started", first_sample_time + filled / self.rate))
+                filled += count
+                chunk[2] = position + count
+                end = first_sample_time + filled / self.rate
+                self._last_played[utterance_id] = end
+                self._playing_until = end
+                self._queued[utterance_id] -= count
+                if chunk[2] == len(samples):
+                    self._chunks.popleft()
+                if not self._queued[utterance_id]:
+                    del self._queued[utterance_id]
+                    if utterance_id in self._finishing:
+                        self._finishing.discard(utterance_id)
+                        self._finished(utterance_id, end)
+
+    def _finished(self, utterance_id: int, fallback: float) -> None:
+        self._started.discard(utterance_id)
+        self._facts.put((utterance_id, "finished", self._last_played.pop(utterance_id, fallback)))
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._chunks) or time.monotonic() < self._playing_until
+
+
+class _MarkForwarder:
+    """A thread that hands marks to the caller's `on_mark`, each no earlier than the moment it describes."""
+
+    def __init__(self, on_mark: Callable[[PlaybackMark], None]) -> None:
+        self.facts: queue.SimpleQueue[_Fact | None] = queue.SimpleQueue()
+        self._on_mark = on_mark
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="playback-marks", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (fact := self.facts.get()) is not None:
+            mark = PlaybackMark(*fact)
+            # The player notes a sample before the speaker plays it; waiting until then keeps `busy`
+            # and the marks in agreement. On close, what is left is delivered without waiting.
+            delay = mark.time - time.monotonic()
+            if delay > 0:
+                self._closing.wait(min(delay, _MAX_MARK_DELAY))
+            try:
+                self._on_mark(mark)
+            except Exception:  # a failing handler must not stop the marks that follow
+                logger.exception("playback mark handler failed for %s", mark)
+
+    def close(self) -> None:
+        """Deliver the marks already noted, then end the thread."""
+        self._closing.set()
+        self.facts.put(None)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+
+class SpeakerSink:
+    """Speech played on an output device through a PortAudio stream (mono, copied to every channel)."""
+
+    def __init__(
+        self, device: str | int | None = None, on_mark: Callable[[PlaybackMark], None] = lambda m: None
+    ) -> None:
+        self._sounddevice = portaudio()
+        self.device = find_device(device, "output")
+        self._marks = _MarkForwarder(on_mark)
+        self._schedule = _Schedule(round(self.device.default_sample_rate), self._marks.facts)
+        self._lock = threading.Lock()
+        self._stream: Any = None
+        self._stopped = False
+        self._ended = threading.Event()
+        self._underflows = 0
+        self._last_callback = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.device.name
+
+    @property
+    def audible(self) -> bool:
+        return True
+
+    @property
+    def underflows(self) -> int:
+        return self._underflows
+
+    @property
+    def busy(self) -> bool:
+        return self._schedule.busy
+
+    def start(self) -> None:
+        """Open and start the output stream; AudioDeviceError if the device cannot play."""
+        with self._lock:
+            if self._stream is not None or self._stopped:
+                return
+            stream = open_stream(self.device, "output", OUTPUT_RATES, self._opener)
+            self._schedule.rate = round(stream.samplerate)
+            self._last_callback = time.monotonic()
+            self._marks.start()
+            try:
+                stream.start()
+            except self._sounddevice.PortAudioError as error:
+                stream.close(ignore_errors=True)
+                raise AudioDeviceError(f"cannot start output device '{self.name}': {error}") from error
+            self._stream = stream
+
+    def _opener(self, rate: int, channels: int) -> Any:
+        return self._sounddevice.OutputStream(
+            device=self.device.index,
+            channels=channels,
+            samplerate=rate,
+            blocksize=round(_BLOCK_SECONDS * rate),
+            dtype="float32",
+            latency="low",
+            callback=self._callback,
+            finished_callback=self._ended.set,
+        )
+
+    def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        # PortAudio's audio thread: copy queued samples out and note marks; nothing here waits or calls out.
+        if status.output_underflow:
+            self._underflows += 1
+        now = time.monotonic()
+        self._last_callback = now
+        dac, current = time_info.outputBufferDacTime, time_info.currentTime
+        latency = dac - current if dac and current else 0.0  # some host APIs report no times (zeros)
+        mono = np.zeros(frames, np.float32)
+        self._schedule.pull(mono, now + max(0.0, latency))
+        outdata[:] = mono[:, None]
+
+    def play(self, utterance_id: int, samples: np.ndarray, sample_rate: int) -> None:
+        """Queue speech for `utterance_id`; AudioDeviceError if the device has failed. Ignored after stop()."""
+        self._check()
+        if self._stopped:
+            return
+        self._schedule.add(utterance_id, resample(np.asarray(samples, np.float32), sample_rate, self._schedule.rate))
+
+    def _check(self) -> None:
+        stream = self._stream
+        if stream is None or self._stopped:
+            return
+        check_stream(stream, self._ended, self._last_callback, f"output device '{self.name}'", "took no audio")
+
+    def finish_utterance(self, utterance_id: int) -> None:
+        """No more audio for `utterance_id`: its "finished" mark follows when its last sample has played."""
+        self._schedule.finish(utterance_id)
+
+    def drop_queued(self) -> float:
+        """Discard speech not yet played; returns its length in seconds (to the ms)."""
+        return round(self._schedule.drop() / self._schedule.rate, 3)
+
+    def stop(self) -> None:
+        """Close the stream and deliver the marks already noted; safe to call twice and from any thread."""
+        with self._lock:
+            stream, self._stream, self._stopped = self._stream, None, True
+        if stream is not None:
+            stream.abort(ignore_errors=True)
+            stream.close(ignore_errors=True)
+        self._marks.close()
+
+
+class WavFileSink:
+    """Speech written to a WAV file as a listener would hear it: in real time, silence between utterances.
+
+    A pacing thread writes, every few milliseconds, the audio that has played by then, and notes the same
+    marks a speaker would (each mark's time is its sample's place in the file on the monotonic clock), so
+    the live pipeline behaves as it does with a speaker. The file appears, complete, on `stop()`.
+    """
+
+    def __init__(
+        self, path: Path, sample_rate: int = 22050, on_mark: Callable[[PlaybackMark], None] = lambda m: None
+    ) -> None:
+        ensure_writable_folder(path.parent)
+        self.path = path
+        self._marks = _MarkForwarder(on_mark)
+        self._schedule = _Schedule(sample_rate, self._marks.facts)
+        self._lock = threading.Lock()
+        self._writer: WavTrackWriter | None = None
+        self._stopped = False
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="playback-file", daemon=True)
+        self._started_at = 0.0
+        self._error: OSError | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def audible(self) -> bool:
+        return False
+
+    @property
+    def underflows(self) -> int:
+        return 0
+
+    @property
+    def busy(self) -> bool:
+        return self._schedule.busy
+
+    def start(self) -> None:
+        """Start the file's clock; its first sample is this moment."""
+        with self._lock:
+            if self._writer is not None or self._stopped:
+                return
+            try:
+                self._writer = WavTrackWriter(self.path, self._schedule.rate)
+            except OSError as error:
+                raise self._failure(error) from error
+            self._started_at = time.monotonic()
+            self._marks.start()
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._closing.wait(_TICK):
+            # Written one tick ahead, like a speaker's buffer: speech queued now starts no earlier than now.
+            if not self._write_until(time.monotonic() + _TICK):
+                return
+
+    def _write_until(self, moment: float) -> bool:
+        writer = self._writer
+        assert writer is not None
+        count = round((moment - self._started_at) * self._schedule.rate) - writer.samples_written
+        if count <= 0:
+            return True
+        block = np.zeros(count, np.float32)
+        self._schedule.pull(block, self._started_at + writer.samples_written / self._schedule.rate)
+        try:
+            writer.write(block)
+        except OSError as error:
+            self._error = error
+            return False
+        return True
+
+    def _failure(self, error: OSError) -> AudioDeviceError:
+        return AudioDeviceError(f"cannot write {self.path}: {error.strerror or error}; check the free disk space")
+
+    def play(self, utterance_id: int, samples: np.ndarray, sample_rate: int) -> None:
+        """Queue speech for `utterance_id`; AudioDeviceError if writing the file failed. Ignored after stop()."""
+        if self._error is not None:
+            raise self._failure(self._error)
+        if self._stopped:
+            return
+        self._schedule.add(utterance_id, resample(np.asarray(samples, np.float32), sample_rate, self._schedule.rate))
+
+    def finish_utterance(self, utterance_id: int) -> None:
+        """No more audio for `utterance_id`: its "finished" mark follows when its last sample is written."""
+        self._schedule.finish(utterance_id)
+
+    def drop_queued(self) -> float:
+        """Discard speech not yet written; returns its length in seconds (to the ms)."""
+        return round(self._schedule.drop() / self._schedule.rate, 3)
+
+    def stop(self) -> None:
+        """Write up to this moment and move the file into place; safe to call twice and from any thread.
+
+        Speech still queued is not written (a listener would not have heard it). Raises AudioDeviceError
+        if the file could not be written; nothing then appears under its name.
+        """
+        with self._lock:
+            writer, already = self._writer, self._stopped
+            self._stopped = True
+        if already or writer is None:
+            return
+        self._closing.set()
+        self._thread.join()
+        if self._error is None:
+            self._write_until(time.monotonic())
+        self._marks.close()
+        if self._error is not None:
+            writer.abort()
+            raise self._failure(self._error) from self._error
+        try:
+            writer.commit()
+        except OSError as error:  # commit removes the partial file itself
+            raise self._failure(error) from error
