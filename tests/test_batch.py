@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import stat
 import tracemalloc
@@ -16,23 +17,20 @@ import pysubs2
 import pytest
 from audio_files import speech_at, video_codec, write_audio, write_video_only, write_wav
 
-from translator import outputs
 from translator.audio.files import SAMPLE_RATE, AudioFile, read_audio
 from translator.errors import TranslatorError, UnsupportedLanguageError
 from translator.languages import find_language
 from translator.models.demo.translation import DEMO_TRANSLATIONS
 from translator.models.demo.whisper import DEMO_TRANSCRIPT
-from translator.pipeline.batch import (
-    BatchReport,
-    BatchSettings,
-    BatchTranslator,
+from translator.pipeline import outputs
+from translator.pipeline.batch import BatchReport, BatchSettings, BatchTranslator, Pipeline
+from translator.pipeline.batch_events import (
     Event,
     FileFailed,
     FileFinished,
     FileProgress,
     FileSkipped,
     FileStarted,
-    Pipeline,
     SegmentReady,
 )
 from translator.pipeline.outputs import DEMO_NOTICE
@@ -755,3 +753,34 @@ def test_a_bug_in_one_file_does_not_stop_the_batch(
     report = translate(pipeline, [jfk_path, second], output_folder=tmp_path / "out", formats=frozenset({"txt"}))
     assert len(report.failed) == 1 and "internal error (KeyError" in report.failed[0].message
     assert [result.source for result in report.finished] == [second]
+
+
+def test_a_bug_inside_a_stage_is_logged_with_its_traceback_and_the_batch_goes_on(
+    pipeline: Pipeline,
+    jfk_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    real_transcribe = pipeline.recognizer.transcribe
+    calls = {"count": 0}
+
+    def broken_once(*args: object, **kwargs: object):  # the first file's recognition hits a bug
+        calls["count"] += 1
+        if calls["count"] == 1:
+            raise RuntimeError("recogniser bug")
+        return real_transcribe(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline.recognizer, "transcribe", broken_once)
+    second = tmp_path / "again.flac"
+    second.write_bytes(jfk_path.read_bytes())
+    with caplog.at_level(logging.ERROR):
+        report = translate(pipeline, [jfk_path, second], output_folder=tmp_path / "out", formats=frozenset({"txt"}))
+    assert [failure.path for failure in report.failed] == [jfk_path]
+    assert report.failed[0].message == "recognition failed: RuntimeError: recogniser bug"
+    assert [result.source for result in report.finished] == [second]
+    logged = [record for record in caplog.records if record.exc_info is not None]
+    assert len(logged) == 1
+    assert "recognition" in logged[0].getMessage() and str(jfk_path) in logged[0].getMessage()
+    error = logged[0].exc_info[1]  # type: ignore[index]
+    assert isinstance(error, RuntimeError) and str(error) == "recogniser bug"

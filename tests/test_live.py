@@ -14,12 +14,13 @@ from audio_files import write_wav
 
 from bench.virtual_sound import VirtualSoundServer
 from translator.audio.files import SAMPLE_RATE
-from translator.audio.playback import AudioSink, PlaybackMark, SpeakerSink, WavFileSink
+from translator.audio.playback import AudioSink, SpeakerSink, WavFileSink
 from translator.audio.sources import AudioSource, FileSource, MicrophoneSource
 from translator.languages import Language, find_language
 from translator.models.demo.translation import DEMO_TRANSLATIONS
 from translator.models.demo.whisper import DEMO_TRANSCRIPT
-from translator.pipeline.live import (
+from translator.pipeline.live import LiveTranslator
+from translator.pipeline.live_events import (
     FinalTranscript,
     InterimTranscript,
     LiveError,
@@ -27,7 +28,6 @@ from translator.pipeline.live import (
     LiveSettings,
     LiveStats,
     LiveStopped,
-    LiveTranslator,
     SynthesisSkipped,
     UtteranceDone,
     UtterancesMerged,
@@ -64,7 +64,7 @@ def utterances_file(tmp_path: Path, speech: np.ndarray, count: int, gap: float =
 
 
 class Session:
-    """A live session whose events are recorded; the sink's marks are wired to the engine."""
+    """A live session whose events are recorded (the engine listens to the sink's marks itself)."""
 
     def __init__(
         self,
@@ -72,16 +72,12 @@ class Session:
         translator: TextTranslator,
         voices: dict[Language, SpeechSynthesizer],
         source: AudioSource,
-        make_sink: Callable[[Callable[[PlaybackMark], None]], AudioSink] | None,
+        sink: AudioSink | None,
         settings: LiveSettings,
     ) -> None:
         self.events: list[LiveEvent] = []
         self._lock = threading.Lock()
-        sink = make_sink(self._mark) if make_sink else None
         self.engine = LiveTranslator(recognizer, translator, voices, source, sink, settings, self._record)
-
-    def _mark(self, mark: PlaybackMark) -> None:
-        self.engine.on_playback(mark)
 
     def _record(self, event: LiveEvent) -> None:
         with self._lock:
@@ -113,7 +109,7 @@ def test_file_in_file_out_translates_each_utterance_in_order(
         translator,
         voices,
         FileSource(utterances_file(tmp_path, speech_like, 2, gap=1.5)),
-        lambda on_mark: WavFileSink(out, voices[GERMAN].sample_rate, on_mark=on_mark),
+        WavFileSink(out, voices[GERMAN].sample_rate),
         LiveSettings(target=GERMAN),
     ).run()
 
@@ -250,7 +246,7 @@ def test_stale_speech_is_shown_but_not_spoken(
     monkeypatch.setattr(translator, "translate", slow_translate)
     session = Session(
         recognizer, translator, voices, FileSource(utterances_file(tmp_path, speech_like, 1), speed=4.0),
-        lambda on_mark: WavFileSink(tmp_path / "out.wav", voices[GERMAN].sample_rate, on_mark=on_mark),
+        WavFileSink(tmp_path / "out.wav", voices[GERMAN].sample_rate),
         LiveSettings(target=GERMAN, interim_results=False, max_delay_s=0.5),
     ).run()  # fmt: skip
     assert len(session.of(SynthesisSkipped)) == 1
@@ -304,7 +300,7 @@ def _live_on_the_sound_card(
     virtual_sound.silence_input()
     session = Session(
         recognizer, translator, voices, MicrophoneSource(loopback=True),
-        lambda on_mark: SpeakerSink(on_mark=on_mark),
+        SpeakerSink(),
         LiveSettings(target=GERMAN, interim_results=False, echo_gate=echo_gate),
     )  # fmt: skip
     engine = session.engine

@@ -15,7 +15,8 @@ from translator.audio.files import SAMPLE_RATE, read_audio
 from translator.audio.sources import AudioSource, FileSource, MicrophoneSource
 from translator.languages import find_language
 from translator.models.demo.phrases import PHRASES, phrase_whisper, speak_phrase
-from translator.pipeline.live import FinalTranscript, LiveEvent, LiveSettings, LiveTranslator, UtteranceDone
+from translator.pipeline.live import LiveTranslator
+from translator.pipeline.live_events import FinalTranscript, LiveEvent, LiveSettings, UtteranceDone
 from translator.stages.recognition import RecognizerSettings, SpeechRecognizer
 from translator.stages.translation import TextTranslator, TranslatorSettings
 

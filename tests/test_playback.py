@@ -19,7 +19,8 @@ from test_sources import DEADLINE, Recorder, dominant_frequency, tone
 from bench.virtual_sound import VirtualSoundServer
 from translator.audio.devices import AudioDeviceError
 from translator.audio.files import SAMPLE_RATE
-from translator.audio.playback import PlaybackMark, SpeakerSink, WavFileSink, _Schedule
+from translator.audio.playback import SpeakerSink, WavFileSink
+from translator.audio.schedule import PlaybackMark, SpeechSchedule
 from translator.audio.sources import MicrophoneSource
 
 
@@ -42,7 +43,8 @@ def test_speaker_plays_the_tone_and_marks_when_it_is_heard(virtual_sound: Virtua
     with Recorder(MicrophoneSource()) as monitor:
         # The null sink renders in 2 s periods while idle: once the monitor delivers, it runs steadily.
         assert monitor.first_block.wait(DEADLINE)
-        sink = SpeakerSink(on_mark=marks.put)
+        sink = SpeakerSink()
+        sink.add_mark_listener(marks.put)
         assert sink.name == "default"
         sink.start()
         try:
@@ -71,7 +73,8 @@ def test_speaker_plays_the_tone_and_marks_when_it_is_heard(virtual_sound: Virtua
 
 def test_dropping_queued_speech_still_finishes_the_utterance(virtual_sound: VirtualSoundServer) -> None:
     marks: queue.Queue[PlaybackMark] = queue.Queue()
-    sink = SpeakerSink("pulse", on_mark=marks.put)
+    sink = SpeakerSink("pulse")
+    sink.add_mark_listener(marks.put)
     sink.start()
     try:
         assert sink.drop_queued() == 0.0
@@ -123,7 +126,8 @@ def test_a_vanishing_speaker_fails_play(tmp_path: Path, virtual_sound: VirtualSo
 def test_wav_sink_writes_what_a_listener_would_hear(tmp_path: Path) -> None:
     path = tmp_path / "out" / "speech.wav"
     marks: queue.Queue[PlaybackMark] = queue.Queue()
-    sink = WavFileSink(path, 22050, on_mark=marks.put)
+    sink = WavFileSink(path, 22050)
+    sink.add_mark_listener(marks.put)
     assert sink.name == "speech.wav"
     before = time.monotonic()
     sink.start()
@@ -157,7 +161,8 @@ def test_wav_sink_writes_what_a_listener_would_hear(tmp_path: Path) -> None:
 def test_wav_sink_finishes_every_utterance_it_is_told_to(tmp_path: Path) -> None:
     path = tmp_path / "speech.wav"
     marks: queue.Queue[PlaybackMark] = queue.Queue()
-    sink = WavFileSink(path, 16000, on_mark=marks.put)
+    sink = WavFileSink(path, 16000)
+    sink.add_mark_listener(marks.put)
     sink.start()
     try:
         sink.finish_utterance(1)  # nothing was queued for it: finished at once, never started
@@ -193,7 +198,7 @@ def test_wav_sink_stopped_before_it_started_writes_nothing(tmp_path: Path) -> No
 def test_a_late_pull_never_plays_speech_before_it_was_queued() -> None:
     # The file sink's pacing thread can run late on a busy CPU; the block it then writes starts in the past.
     facts: queue.SimpleQueue[tuple[int, str, float] | None] = queue.SimpleQueue()
-    schedule = _Schedule(16000, facts)
+    schedule = SpeechSchedule(16000, facts)
     speech = tone(440, 0.5, 16000)
     before = time.monotonic()
     schedule.add(7, speech)

@@ -11,7 +11,8 @@ import pytest
 
 from translator.audio.files import SAMPLE_RATE, to_int16
 from translator.languages import find_language
-from translator.pipeline.batch import BatchSettings, BatchTranslator, FileProgress, Pipeline, SegmentReady
+from translator.pipeline.batch import BatchSettings, BatchTranslator, Pipeline
+from translator.pipeline.batch_events import FileProgress, SegmentReady
 from translator.stages.recognition import RecognizerSettings, SpeechRecognizer
 from translator.stages.synthesis import SpeechSynthesizer, SynthesizerSettings
 from translator.stages.translation import TextTranslator, TranslatorSettings

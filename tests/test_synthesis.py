@@ -11,7 +11,14 @@ import pytest
 
 from translator.errors import ModelError, UnsupportedLanguageError
 from translator.languages import find_language
-from translator.stages.synthesis import SpeechSynthesizer, SynthesizerSettings, find_voice, voice_language
+from translator.stages.synthesis import (
+    SpeechSynthesizer,
+    SynthesizerSettings,
+    find_voice,
+    first_clause,
+    voice_language,
+    word_count,
+)
 
 EN, DE, FR, ES = (find_language(code) for code in ("en", "de", "fr", "es"))
 GERMAN_TEXT = "Das Wetter ist heute schön. Wir gehen in den Park. Es regnet nicht."
@@ -127,3 +134,67 @@ def test_speak_nothing(german: SpeechSynthesizer) -> None:
     speech = german.speak("")
     assert speech.samples.dtype == np.float32
     assert len(speech.samples) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "head", "rest"),
+    [
+        (
+            "Ask not what your country can do for you, ask what you can do for your country.",
+            "Ask not what your country can do for you,",
+            "ask what you can do for your country.",
+        ),
+        (  # the first break that leaves a clause long enough; the later sentences follow with the rest
+            "Wir haben heute Morgen lange gewartet, aber der Zug kam nicht, und wir gingen heim. Dann regnete es.",
+            "Wir haben heute Morgen lange gewartet,",
+            "aber der Zug kam nicht, und wir gingen heim. Dann regnete es.",
+        ),
+        (
+            "The meeting went on for hours — far too long for everyone who had to sit through it.",
+            "The meeting went on for hours —",
+            "far too long for everyone who had to sit through it.",
+        ),
+        (
+            "We waited for a very long time; the train never came and so we walked home.",
+            "We waited for a very long time;",
+            "the train never came and so we walked home.",
+        ),
+        (
+            "我们今天早上等了很久，但是火车一直没有来，所以我们回家了。",
+            "我们今天早上等了很久，",
+            "但是火车一直没有来，所以我们回家了。",
+        ),
+    ],
+)
+def test_a_long_first_sentence_is_cut_after_its_first_clause(text: str, head: str, rest: str) -> None:
+    assert first_clause(text) == (head, rest)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Frag nicht, was dein Land für dich tun kann.",  # short: synthesised whole
+        "Yes, I know, but we should really go home now before it rains.",  # each clause too short alone
+        "We paid 1,000 dollars at 3:45 for a well-known painting from 1990–1995 in the old town.",  # no break
+        "It was a long and tiring day at work for all of us in the office, truly.",  # the tail too short
+        "Short. Then a much longer second sentence follows here, with a clause break in the middle of it.",
+        "",
+    ],
+)
+def test_no_cut_inside_a_word_a_short_sentence_or_a_short_clause(text: str) -> None:
+    assert first_clause(text) is None
+
+
+def test_word_count_counts_spaceless_scripts_by_characters() -> None:
+    assert word_count("Ask not what your country can do for you.") == 9
+    assert word_count("我们今天早上等了很久") == 5
+
+
+def test_pieces_speak_the_first_clause_alone_then_one_piece_per_sentence(german: SpeechSynthesizer) -> None:
+    text = "Wir haben heute Morgen lange gewartet, aber der Zug kam nicht und wir gingen heim. Dann regnete es."
+    pieces = list(german.pieces(text))
+    head, rest = first_clause(text) or ("", "")
+    assert len(pieces) == 3  # the first clause, the rest of its sentence, the second sentence
+    assert len(pieces[0].samples) == len(german.speak(head).samples)
+    assert sum(len(piece.samples) for piece in pieces[1:]) == len(german.speak(rest).samples)
+    assert len(list(german.pieces(GERMAN_TEXT))) == 3  # short sentences: one piece each, as sentences() gives

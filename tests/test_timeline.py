@@ -60,3 +60,36 @@ def test_rolling_percentiles_cover_the_window_only() -> None:
     assert summary.count == 3
     assert summary.p50 == pytest.approx(2.0)
     assert summary.p95 == pytest.approx(2.45)
+
+
+def test_a_chain_run_ahead_of_the_end_is_hidden_and_held() -> None:
+    timeline = UtteranceTimeline(
+        utterance=3,
+        speech_end=2.0,
+        recognition_start=2.1,  # the whole chain ran while the VAD waited until 2.4
+        recognition_end=2.2,
+        translation_start=2.21,
+        translation_end=2.26,
+        synthesis_start=2.27,
+        first_audio=2.3,
+        end_confirmed=2.4,
+        first_queued=2.41,  # held until the end was confirmed, then handed to the sink
+        first_played=2.46,
+    )
+    assert timeline.hidden_wait == pytest.approx(0.1)
+    assert timeline.hidden_work == pytest.approx(0.1 + 0.05 + 0.03)
+    assert [timeline.hidden(stage) for stage in ("translation", "synthesis")] == pytest.approx([0.05, 0.03])
+    assert timeline.held == pytest.approx(0.11)
+    assert timeline.queue_wait == pytest.approx(0.01)  # only what came after the end counts as a queue wait
+    assert timeline.playback_wait == pytest.approx(0.05)  # from the hand-over, not from when it was made
+    assert timeline.speech_to_speech == pytest.approx(0.46)
+    assert timeline.stage_seconds()["held"] == pytest.approx(0.11)
+
+
+def test_work_after_the_end_hides_nothing() -> None:
+    timeline = full_timeline()
+    timeline.first_queued = timeline.first_audio
+    assert timeline.hidden_work == pytest.approx(0.3)  # only the speculative recognition's part
+    assert timeline.hidden("translation") == 0.0 and timeline.hidden("synthesis") == 0.0
+    assert timeline.held == pytest.approx(0.0)
+    assert timeline.playback_wait == pytest.approx(0.05)

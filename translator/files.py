@@ -41,5 +41,5 @@ def ensure_writable_folder(folder: Path) -> None:
             pass
     except OSError as error:
         raise TranslatorError(
-            f"cannot write to {folder}: {error.strerror or error}; choose another folder with --out"
+            f"cannot write to {folder}: {error.strerror or error}; choose another output folder"
         ) from error

@@ -1,56 +1,40 @@
 """Live audio out: translated speech played on a speaker, or written in real time to a WAV file.
 
-Speech is queued per utterance and pulled by the player (PortAudio's callback, or a pacing thread for a
-file), which notes when an utterance's first and last samples reach the listener. Those facts travel
-through a queue to a small forwarder thread, the only place the caller's `on_mark` runs, so the audio
-thread never waits on user code.
+Speech is queued per utterance (`schedule.SpeechSchedule`) and pulled by the player (PortAudio's callback,
+or a pacing thread for a file), which notes when an utterance's first and last samples reach the listener.
+Those facts travel through a queue to a small forwarder thread, the only place the mark listeners
+(`add_mark_listener`) run, so the audio thread never waits on user code.
 """
 
 from __future__ import annotations
 
-import logging
-import math
-import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from translator.audio.devices import AudioDeviceError, find_device, portaudio
 from translator.audio.files import WavTrackWriter
+from translator.audio.schedule import MarkForwarder, PlaybackMark, SpeechSchedule
 from translator.audio.sources import check_stream, open_stream, resample
 from translator.files import ensure_writable_folder
 
-logger = logging.getLogger(__name__)
 OUTPUT_RATES = (48000, 44100, 22050, 16000)  # tried in turn when the device refuses its own default rate
 _BLOCK_SECONDS = 0.02  # one callback's worth: short enough for prompt marks, long enough not to underflow
 _TICK = 0.02  # how often the file sink writes, and how far ahead of the clock it runs (its "buffer")
-_MAX_MARK_DELAY = 1.0  # a mark is held until its time, but never longer than this
-_Fact = tuple[int, Literal["started", "finished"], float]  # a mark, as the player notes it
-
-
-@dataclass(frozen=True)
-class PlaybackMark:
-    """When an utterance's first ("started") or last ("finished") sample reached the listener.
-
-    `time` is on the `time.monotonic()` clock and includes the stream's output latency where PortAudio
-    reports it.
-    """
-
-    utterance_id: int
-    kind: Literal["started", "finished"]
-    time: float
 
 
 class AudioSink(Protocol):
     """Where translated speech goes: queued per utterance, played in order, with marks as it is heard."""
 
     def start(self) -> None: ...
+
+    def add_mark_listener(self, listener: Callable[[PlaybackMark], None]) -> None:
+        """Call `listener` with every mark from now on, from the sink's forwarder thread."""
+        ...
 
     def play(self, utterance_id: int, samples: np.ndarray, sample_rate: int) -> None:
         """Queue speech for an utterance (called once per sentence; resampled here, off the audio thread).
@@ -80,135 +64,40 @@ class AudioSink(Protocol):
         ...
 
 
-class _Schedule:
-    """The queued speech, shared by the caller's threads and the player; each method holds the lock briefly.
+class _ScheduledSink:
+    """What both sinks share: the schedule of queued speech and the forwarder of its marks."""
 
-    Facts for marks, `(utterance_id, kind, time)`, go to `facts`. Every utterance named in
-    `finish()` gets exactly one "finished" fact: when its last sample has played, at once if nothing of
-    it is queued, or when `drop()` discards what is left (so a caller waiting for it is never stranded).
-    """
+    def __init__(self, sample_rate: int) -> None:
+        self._marks = MarkForwarder()
+        self._schedule = SpeechSchedule(sample_rate, self._marks.facts)
 
-    def __init__(self, rate: int, facts: queue.SimpleQueue[_Fact | None]) -> None:
-        self.rate = rate
-        self._facts = facts
-        self._lock = threading.Lock()
-        self._chunks: deque[list[Any]] = deque()  # [utterance_id, samples, samples played, time queued]
-        self._queued: dict[int, int] = {}  # samples not yet played, per utterance
-        self._started: set[int] = set()
-        self._finishing: set[int] = set()  # finish() called, samples still queued
-        self._last_played: dict[int, float] = {}  # when each utterance's latest played sample ends
-        self._playing_until = 0.0
-
-    def add(self, utterance_id: int, samples: np.ndarray) -> None:
-        if not len(samples):
-            return
-        with self._lock:
-            self._chunks.append([utterance_id, samples, 0, time.monotonic()])
-            self._queued[utterance_id] = self._queued.get(utterance_id, 0) + len(samples)
-
-    def finish(self, utterance_id: int) -> None:
-        with self._lock:
-            if self._queued.get(utterance_id):
-                self._finishing.add(utterance_id)
-            else:
-                self._finished(utterance_id, time.monotonic())
-
-    def drop(self) -> int:
-        """Discard everything not yet played; returns the number of samples dropped."""
-        with self._lock:
-            dropped = sum(len(chunk[1]) - chunk[2] for chunk in self._chunks)
-            self._chunks.clear()
-            now = time.monotonic()
-            for utterance_id in list(self._queued):
-                del self._queued[utterance_id]
-                if utterance_id in self._finishing:
-                    self._finishing.discard(utterance_id)
-                    self._finished(utterance_id, now)
-            return dropped
-
-    def pull(self, out: np.ndarray, first_sample_time: float) -> None:
-        """Fill `out` (zeros) with queued speech whose first sample is heard at `first_sample_time`."""
-        with self._lock:
-            filled = 0
-            while filled < len(out) and self._chunks:
-                chunk = self._chunks[0]
-                utterance_id, samples, position, queued_at = chunk
-                if position == 0:
-                    # A late pull (a busy CPU) covers time already past: nothing is heard before it was queued.
-                    filled = max(filled, min(len(out), math.ceil((queued_at - first_sample_time) * self.rate)))
-                    if filled == len(out):
-                        break
-                count = min(len(out) - filled, len(samples) - position)
-                out[filled : filled + count] = samples[position : position + count]
-                if utterance_id not in self._started:
-                    self._started.add(utterance_id)
-                    self._facts.put((utterance_id, "started", first_sample_time + filled / self.rate))
-                filled += count
-                chunk[2] = position + count
-                end = first_sample_time + filled / self.rate
-                self._last_played[utterance_id] = end
-                self._playing_until = end
-                self._queued[utterance_id] -= count
-                if chunk[2] == len(samples):
-                    self._chunks.popleft()
-                if not self._queued[utterance_id]:
-                    del self._queued[utterance_id]
-                    if utterance_id in self._finishing:
-                        self._finishing.discard(utterance_id)
-                        self._finished(utterance_id, end)
-
-    def _finished(self, utterance_id: int, fallback: float) -> None:
-        self._started.discard(utterance_id)
-        self._facts.put((utterance_id, "finished", self._last_played.pop(utterance_id, fallback)))
+    def add_mark_listener(self, listener: Callable[[PlaybackMark], None]) -> None:
+        """Call `listener` with every mark from now on, from the forwarder thread (never the audio thread)."""
+        self._marks.add_listener(listener)
 
     @property
     def busy(self) -> bool:
-        return bool(self._chunks) or time.monotonic() < self._playing_until
+        return self._schedule.busy
+
+    def finish_utterance(self, utterance_id: int) -> None:
+        """No more audio for `utterance_id`: its "finished" mark follows when its last sample has been heard."""
+        self._schedule.finish(utterance_id)
+
+    def drop_queued(self) -> float:
+        """Discard speech not yet heard; returns its length in seconds (to the ms)."""
+        return round(self._schedule.drop() / self._schedule.rate, 3)
+
+    def _queue(self, utterance_id: int, samples: np.ndarray, sample_rate: int) -> None:
+        self._schedule.add(utterance_id, resample(np.asarray(samples, np.float32), sample_rate, self._schedule.rate))
 
 
-class _MarkForwarder:
-    """A thread that hands marks to the caller's `on_mark`, each no earlier than the moment it describes."""
-
-    def __init__(self, on_mark: Callable[[PlaybackMark], None]) -> None:
-        self.facts: queue.SimpleQueue[_Fact | None] = queue.SimpleQueue()
-        self._on_mark = on_mark
-        self._closing = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="playback-marks", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (fact := self.facts.get()) is not None:
-            mark = PlaybackMark(*fact)
-            # The player notes a sample before the speaker plays it; waiting until then keeps `busy`
-            # and the marks in agreement. On close, what is left is delivered without waiting.
-            delay = mark.time - time.monotonic()
-            if delay > 0:
-                self._closing.wait(min(delay, _MAX_MARK_DELAY))
-            try:
-                self._on_mark(mark)
-            except Exception:  # a failing handler must not stop the marks that follow
-                logger.exception("playback mark handler failed for %s", mark)
-
-    def close(self) -> None:
-        """Deliver the marks already noted, then end the thread."""
-        self._closing.set()
-        self.facts.put(None)
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-
-
-class SpeakerSink:
+class SpeakerSink(_ScheduledSink):
     """Speech played on an output device through a PortAudio stream (mono, copied to every channel)."""
 
-    def __init__(
-        self, device: str | int | None = None, on_mark: Callable[[PlaybackMark], None] = lambda m: None
-    ) -> None:
+    def __init__(self, device: str | int | None = None) -> None:
         self._sounddevice = portaudio()
         self.device = find_device(device, "output")
-        self._marks = _MarkForwarder(on_mark)
-        self._schedule = _Schedule(round(self.device.default_sample_rate), self._marks.facts)
+        super().__init__(round(self.device.default_sample_rate))
         self._lock = threading.Lock()
         self._stream: Any = None
         self._stopped = False
@@ -227,10 +116,6 @@ class SpeakerSink:
     @property
     def underflows(self) -> int:
         return self._underflows
-
-    @property
-    def busy(self) -> bool:
-        return self._schedule.busy
 
     def start(self) -> None:
         """Open and start the output stream; AudioDeviceError if the device cannot play."""
@@ -277,21 +162,13 @@ class SpeakerSink:
         self._check()
         if self._stopped:
             return
-        self._schedule.add(utterance_id, resample(np.asarray(samples, np.float32), sample_rate, self._schedule.rate))
+        self._queue(utterance_id, samples, sample_rate)
 
     def _check(self) -> None:
         stream = self._stream
         if stream is None or self._stopped:
             return
         check_stream(stream, self._ended, self._last_callback, f"output device '{self.name}'", "took no audio")
-
-    def finish_utterance(self, utterance_id: int) -> None:
-        """No more audio for `utterance_id`: its "finished" mark follows when its last sample has played."""
-        self._schedule.finish(utterance_id)
-
-    def drop_queued(self) -> float:
-        """Discard speech not yet played; returns its length in seconds (to the ms)."""
-        return round(self._schedule.drop() / self._schedule.rate, 3)
 
     def stop(self) -> None:
         """Close the stream and deliver the marks already noted; safe to call twice and from any thread."""
@@ -303,7 +180,7 @@ class SpeakerSink:
         self._marks.close()
 
 
-class WavFileSink:
+class WavFileSink(_ScheduledSink):
     """Speech written to a WAV file as a listener would hear it: in real time, silence between utterances.
 
     A pacing thread writes, every few milliseconds, the audio that has played by then, and notes the same
@@ -311,13 +188,10 @@ class WavFileSink:
     the live pipeline behaves as it does with a speaker. The file appears, complete, on `stop()`.
     """
 
-    def __init__(
-        self, path: Path, sample_rate: int = 22050, on_mark: Callable[[PlaybackMark], None] = lambda m: None
-    ) -> None:
+    def __init__(self, path: Path, sample_rate: int = 22050) -> None:
         ensure_writable_folder(path.parent)
+        super().__init__(sample_rate)
         self.path = path
-        self._marks = _MarkForwarder(on_mark)
-        self._schedule = _Schedule(sample_rate, self._marks.facts)
         self._lock = threading.Lock()
         self._writer: WavTrackWriter | None = None
         self._stopped = False
@@ -337,10 +211,6 @@ class WavFileSink:
     @property
     def underflows(self) -> int:
         return 0
-
-    @property
-    def busy(self) -> bool:
-        return self._schedule.busy
 
     def start(self) -> None:
         """Start the file's clock; its first sample is this moment."""
@@ -385,15 +255,7 @@ class WavFileSink:
             raise self._failure(self._error)
         if self._stopped:
             return
-        self._schedule.add(utterance_id, resample(np.asarray(samples, np.float32), sample_rate, self._schedule.rate))
-
-    def finish_utterance(self, utterance_id: int) -> None:
-        """No more audio for `utterance_id`: its "finished" mark follows when its last sample is written."""
-        self._schedule.finish(utterance_id)
-
-    def drop_queued(self) -> float:
-        """Discard speech not yet written; returns its length in seconds (to the ms)."""
-        return round(self._schedule.drop() / self._schedule.rate, 3)
+        self._queue(utterance_id, samples, sample_rate)
 
     def stop(self) -> None:
         """Write up to this moment and move the file into place; safe to call twice and from any thread.

@@ -1,40 +1,52 @@
 """Batch translation of audio files.
 
-Each file streams through four stages, each in its own thread and joined by bounded queues:
+Each file streams through four stages, each in its own thread (`workers.Workers`) and joined by bounded
+queues:
 
     decode + VAD  ->  recognition  ->  translation  ->  synthesis + dub track
 
 so translation and synthesis of early speech overlap recognition of later speech, and memory stays
 bounded whatever the file's length. Models are loaded once for the whole batch (`Pipeline`). Progress
-and results reach the caller through one event callback; a file that fails is reported and the batch
-goes on.
+and results reach the caller through one event callback (`batch_events`); a file that fails is reported
+and the batch goes on.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from translator.audio.dubbing import DEFAULT_MAX_SPEEDUP, DubTrack
-from translator.audio.files import AUDIO_EXTENSIONS, SAMPLE_RATE, AudioFile, WavTrackWriter
-from translator.errors import StageError, TranslatorError, UnsupportedLanguageError
+from translator.audio.files import SAMPLE_RATE, AudioFile, WavTrackWriter
+from translator.errors import TranslatorError, UnsupportedLanguageError
 from translator.files import ensure_writable_folder
 from translator.languages import Language
+from translator.pipeline.batch_events import (
+    EventCallback,
+    FileFailed,
+    FileFinished,
+    FileProgress,
+    FileSkipped,
+    FileStarted,
+    SegmentReady,
+)
+from translator.pipeline.inputs import InputFile, find_inputs
 from translator.pipeline.outputs import FORMATS, output_paths, write_text_outputs
 from translator.pipeline.results import FileResult, Segment, StageTimes
+from translator.pipeline.workers import END, StageQueue, Workers
 from translator.stages.recognition import RecognizedSegment, SpeechRecognizer
 from translator.stages.segmentation import SegmenterSettings, SpeechChunk, SpeechSegmenter, Window, pack_windows
 from translator.stages.synthesis import SpeechSynthesizer
 from translator.stages.translation import TextTranslator
 
 logger = logging.getLogger(__name__)
-_QUEUE_WAIT = 0.1  # how often a blocked stage looks up to see whether the file was stopped
+# The caller's thread waits for a file in slices this long: a lock wait cannot be interrupted on
+# Windows, and Ctrl+C must still reach it.
+_INTERRUPTIBLE_WAIT = 0.25
 
 
 @dataclass(frozen=True)
@@ -85,106 +97,11 @@ class Pipeline:
         return names
 
 
-@dataclass(frozen=True)
-class InputFile:
-    """A file to translate and the stem its outputs are named after."""
-
-    path: Path
-    output_stem: Path
-
-
-# Events, in the order a file produces them. The GUI bridges these into Qt signals.
-@dataclass(frozen=True)
-class FileStarted:
-    path: Path
-    index: int
-    total: int
-    duration: float
-
-
-@dataclass(frozen=True)
-class FileProgress:
-    path: Path
-    position: float
-    duration: float
-
-
-@dataclass(frozen=True)
-class SegmentReady:
-    path: Path
-    segment: Segment
-
-
-@dataclass(frozen=True)
-class FileFinished:
-    result: FileResult
-
-
-@dataclass(frozen=True)
-class FileSkipped:
-    path: Path
-    reason: str
-
-
-@dataclass(frozen=True)
-class FileFailed:
-    path: Path
-    message: str
-
-
-Event = FileStarted | FileProgress | SegmentReady | FileFinished | FileSkipped | FileFailed
-EventCallback = Callable[[Event], None]
-
-
 @dataclass
 class BatchReport:
     finished: list[FileResult] = field(default_factory=list)
     skipped: list[FileSkipped] = field(default_factory=list)
     failed: list[FileFailed] = field(default_factory=list)
-
-
-def find_inputs(paths: Sequence[Path], output_folder: Path | None) -> tuple[list[InputFile], list[FileFailed]]:
-    """Expand folders (recursively, by audio and video extensions) into input files.
-
-    A path that does not exist, or a folder with no audio in it, is returned as a failure so the
-    rest of the batch still runs.
-    """
-    inputs: list[InputFile] = []
-    problems: list[FileFailed] = []
-    for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
-            if not found:
-                problems.append(FileFailed(path, f"{path}: no audio or video files in this folder"))
-            for file in found:
-                base = output_folder / path.name / file.relative_to(path).parent if output_folder else file.parent
-                inputs.append(InputFile(file, base / file.stem))
-        elif path.exists():
-            inputs.append(InputFile(path, (output_folder or path.parent) / path.stem))
-        else:
-            problems.append(FileFailed(path, f"{path}: no such file or folder"))
-    return _disambiguate(inputs), problems
-
-
-def _disambiguate(inputs: list[InputFile]) -> list[InputFile]:
-    """Give inputs that would write the same outputs distinct stems: first their full file name
-    (talk.mp3, talk.wav), then a number (a/talk.wav and b/talk.wav sent to one folder)."""
-    counts: dict[Path, int] = {}
-    for item in inputs:
-        counts[item.output_stem] = counts.get(item.output_stem, 0) + 1
-    taken: set[Path] = set()
-    unique = []
-    for item in inputs:
-        stem = item.output_stem
-        if counts[stem] > 1:
-            stem = stem.with_name(item.path.name)
-            number = 2
-            while stem in taken:
-                stem = item.output_stem.with_name(f"{item.path.name}-{number}")
-                number += 1
-        taken.add(stem)
-        unique.append(InputFile(item.path, stem))
-    return unique
 
 
 class BatchTranslator:
@@ -205,10 +122,14 @@ class BatchTranslator:
         self.settings = settings
         self._emit = on_event
         self._cancelled = threading.Event()
+        self._job: _FileJob | None = None
 
     def cancel(self) -> None:
         """Stop the file in progress (its outputs are not written) and skip the rest."""
         self._cancelled.set()
+        job = self._job
+        if job is not None:
+            job.cancel()
 
     def run(self, paths: Sequence[Path]) -> BatchReport:
         """Translate every file under `paths`, reporting each through the event callback."""
@@ -250,8 +171,14 @@ class BatchTranslator:
         if "wav" in paths_out and self.pipeline.synthesizer is not None:
             writer = WavTrackWriter(paths_out["wav"], self.pipeline.synthesizer.sample_rate)
             track = DubTrack(writer, self.settings.max_speedup)
-        job = _FileJob(self.pipeline, self.settings, audio, track, self._emit, self._cancelled)
-        result = replace(job.run(), outputs=tuple(paths_out.values()))
+        self._job = _FileJob(self.pipeline, self.settings, audio, track, self._emit)
+        try:
+            # cancel() sets the flag before it looks for the job: one of the two sees the other.
+            if self._cancelled.is_set():
+                self._job.cancel()
+            result = replace(self._job.run(), outputs=tuple(paths_out.values()))
+        finally:
+            self._job = None
         write_text_outputs(result, paths_out)
         return result
 
@@ -261,12 +188,30 @@ def _failure_message(path: Path, error: Exception) -> str:
     if isinstance(error, TranslatorError):
         return str(error)
     if isinstance(error, OSError):  # writing outputs: a full disk, a folder removed under us
-        return f"{path}: cannot write its outputs ({error}); free some space or choose another --out"
+        return f"{path}: cannot write its outputs ({error}); free some space or choose another output folder"
     logger.exception("translating %s failed", path)
     return f"{path}: internal error ({type(error).__name__}: {error}); please report it"
 
 
-_END = object()
+@dataclass
+class _BusyTimes:
+    """Seconds each stage has been busy on the file so far; each field is written by its own stage's thread."""
+
+    decoding: float = 0.0
+    recognition: float = 0.0
+    translation: float = 0.0
+    synthesis: float = 0.0
+
+    def stage_times(self, wall: float) -> StageTimes:
+        return StageTimes(self.decoding, self.recognition, self.translation, self.synthesis, wall)
+
+
+@dataclass(frozen=True)
+class _Recognized:
+    """A recognised segment on its way to translation, numbered in the file's order."""
+
+    index: int
+    segment: RecognizedSegment
 
 
 class _FileJob:
@@ -280,98 +225,61 @@ class _FileJob:
         audio: AudioFile,
         track: DubTrack | None,
         emit: EventCallback,
-        cancelled: threading.Event,
     ) -> None:
         self.pipeline = pipeline
         self.settings = settings
         self.audio = audio
         self.track = track
         self.emit = emit
-        self.cancelled = cancelled
-        self.stop = threading.Event()
-        self.error: TranslatorError | None = None
-        self.busy = {"decoding": 0.0, "recognition": 0.0, "translation": 0.0, "synthesis": 0.0}
+        self.workers = Workers("batch", subject=str(audio.path))
+        self.busy = _BusyTimes()
         self.decoded_samples = 0
         self.language: Language | None = settings.source
         self.language_probability: float | None = None
         self.segments: list[Segment] = []
-        self.windows: queue.Queue[Any] = queue.Queue(maxsize=2)
-        self.recognized: queue.Queue[Any] = queue.Queue(maxsize=64)
-        self.translated: queue.Queue[Any] = queue.Queue(maxsize=64)
+        self.windows: StageQueue[Window] = self.workers.queue(2)
+        self.recognized: StageQueue[_Recognized] = self.workers.queue(64)
+        self.translated: StageQueue[Segment] = self.workers.queue(64)
+
+    def cancel(self) -> None:
+        """Stop the stages; the file fails as cancelled."""
+        self.workers.abort(TranslatorError(f"{self.audio.path}: cancelled"))
 
     def run(self) -> FileResult:
         started = time.perf_counter()
-        stages = [
-            ("decoding", self._read),
-            ("recognition", self._recognize),
-            ("translation", self._translate),
-            ("synthesis", self._synthesize),
-        ]
-        threads = [threading.Thread(target=self._guard, args=stage, name=stage[0], daemon=True) for stage in stages]
-        for thread in threads:
-            thread.start()
+        self.workers.start(
+            [
+                ("decoding", self._read),
+                ("recognition", self._recognize),
+                ("translation", self._translate),
+                ("synthesis", self._synthesize),
+            ]
+        )
         try:
-            for thread in threads:
-                while thread.is_alive():
-                    thread.join(_QUEUE_WAIT)
-                    if self.cancelled.is_set():
-                        self._abandon(f"{self.audio.path}: cancelled")
+            while not self.workers.wait(_INTERRUPTIBLE_WAIT):
+                pass
         except BaseException:  # Ctrl+C in the caller's thread: stop the stages before leaving
-            self._abandon(f"{self.audio.path}: interrupted")
-            for thread in threads:
-                thread.join(1.0)
+            self.workers.abort(TranslatorError(f"{self.audio.path}: interrupted"))
+            self.workers.stop(timeout=4.0)
             if self.track is not None:
                 self.track.abort()
             raise
-        if self.error is not None:
+        if self.workers.error is not None:
             if self.track is not None:
                 self.track.abort()
-            raise self.error
-        duration = self.decoded_samples / SAMPLE_RATE
-        times = StageTimes(**self.busy, wall=time.perf_counter() - started)
+            raise self.workers.error
         assert self.language is not None  # set by recognition, which only finishes cleanly once it is known
         return FileResult(
             source=self.audio.path,
-            duration=duration,
+            duration=self.decoded_samples / SAMPLE_RATE,
             source_language=self.language.code,
             language_probability=self.language_probability,
             target_language=self.settings.target.code,
             segments=tuple(self.segments),
             models=self.pipeline.model_names(),
-            times=times,
+            times=self.busy.stage_times(wall=time.perf_counter() - started),
             demo=self.pipeline.demo,
         )
-
-    def _guard(self, stage: str, work: Callable[[], None]) -> None:
-        try:
-            work()
-        except Exception as error:  # every failure becomes the file's error, named after its stage
-            self._fail(stage, error)
-
-    def _fail(self, stage: str, error: BaseException) -> None:
-        self._abandon(StageError(stage, error))
-
-    def _abandon(self, error: TranslatorError | str) -> None:
-        """Stop every stage; the first reason given is the file's error."""
-        if self.error is None:
-            self.error = error if isinstance(error, TranslatorError) else TranslatorError(error)
-        self.stop.set()
-
-    def _put(self, target: queue.Queue[Any], item: object) -> None:
-        while not self.stop.is_set():
-            try:
-                target.put(item, timeout=_QUEUE_WAIT)
-                return
-            except queue.Full:
-                continue
-
-    def _get(self, source: queue.Queue[Any]) -> Any:
-        while not self.stop.is_set():
-            try:
-                return source.get(timeout=_QUEUE_WAIT)
-            except queue.Empty:
-                continue
-        return _END
 
     def _speech_chunks(self) -> Iterator[SpeechChunk]:
         segmenter = SpeechSegmenter(self.settings.segmenter)
@@ -379,38 +287,37 @@ class _FileJob:
         for block in self.audio.blocks():
             self.decoded_samples += len(block)
             chunks = list(segmenter.push(block))
-            self.busy["decoding"] += time.perf_counter() - clock
+            self.busy.decoding += time.perf_counter() - clock
             yield from chunks
             clock = time.perf_counter()
         yield from segmenter.flush()
 
     def _read(self) -> None:
         for window in pack_windows(self._speech_chunks(), self.settings.window_seconds):
-            if self.stop.is_set():
+            if not self.windows.put(window):
                 return
-            self._put(self.windows, window)
-        self._put(self.windows, _END)
+        self.windows.put(END)
 
     def _recognize(self) -> None:
         recognizer = self.pipeline.recognizer
         previous_text = ""
         index = 0
-        while (window := self._get(self.windows)) is not _END:
+        while (window := self.windows.get()) is not END:
             clock = time.perf_counter()
             if self.language is None:
                 self._detect_language(window)
             assert self.language is not None
             for recognized in recognizer.transcribe(window, self.language, previous_text):
-                self.busy["recognition"] += time.perf_counter() - clock
-                self._put(self.recognized, (index, recognized))
+                self.busy.recognition += time.perf_counter() - clock
+                self.recognized.put(_Recognized(index, recognized))
                 previous_text = f"{previous_text} {recognized.text}"[-1000:]
                 index += 1
                 clock = time.perf_counter()
-            self.busy["recognition"] += time.perf_counter() - clock
+            self.busy.recognition += time.perf_counter() - clock
             self.emit(FileProgress(self.audio.path, window.source_end, self.audio.duration))
         if self.language is None:  # no speech at all: nothing to detect, so report the requested language
             self.language = self.settings.source or self.settings.target
-        self._put(self.recognized, _END)
+        self.recognized.put(END)
 
     def _detect_language(self, window: Window) -> None:
         guess = self.pipeline.recognizer.detect_language(window)
@@ -419,30 +326,17 @@ class _FileJob:
 
     def _translate(self) -> None:
         translator = self.pipeline.translator
-        batch_limit = translator.settings.max_batch_size
-        finished = False
-        while not finished:
-            first = self._get(self.recognized)
-            if first is _END:
-                break
-            batch: list[tuple[int, RecognizedSegment]] = [first]
+        while (first := self.recognized.get()) is not END:
             # Whatever recognition has already queued is translated in the same call.
-            while len(batch) < batch_limit:
-                try:
-                    item = self.recognized.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _END:
-                    finished = True
-                    break
-                batch.append(item)
+            batch = [first, *self.recognized.take_ready(translator.settings.max_batch_size - 1)]
             clock = time.perf_counter()
             assert self.language is not None
-            texts = translator.translate([r.text for _, r in batch], self.language, self.settings.target)
-            self.busy["translation"] += time.perf_counter() - clock
-            for (index, recognized), text in zip(batch, texts):
+            texts = translator.translate([item.segment.text for item in batch], self.language, self.settings.target)
+            self.busy.translation += time.perf_counter() - clock
+            for item, text in zip(batch, texts):
+                recognized = item.segment
                 segment = Segment(
-                    index,
+                    item.index,
                     recognized.start,
                     recognized.end,
                     recognized.text,
@@ -450,16 +344,16 @@ class _FileJob:
                     recognized.avg_logprob,
                     recognized.no_speech_prob,
                 )
-                self._put(self.translated, segment)
-        self._put(self.translated, _END)
+                self.translated.put(segment)
+        self.translated.put(END)
 
     def _synthesize(self) -> None:
         pending: Segment | None = None
-        while (segment := self._get(self.translated)) is not _END:
+        while (segment := self.translated.get()) is not END:
             if pending is not None:
                 self._place(pending, slot_end=segment.start)
             pending = segment
-        if self.stop.is_set():
+        if self.workers.stopping:
             return
         duration = self.decoded_samples / SAMPLE_RATE
         if pending is not None:
@@ -472,7 +366,7 @@ class _FileJob:
         if self.track is not None and synthesizer is not None:
             clock = time.perf_counter()
             placement = self.track.place(segment.start, slot_end, lambda speed: synthesizer.speak(segment.text, speed))
-            self.busy["synthesis"] += time.perf_counter() - clock
+            self.busy.synthesis += time.perf_counter() - clock
             segment = replace(segment, dub_start=placement.start, dub_speed=placement.speed)
         self.segments.append(segment)
         self.emit(SegmentReady(self.audio.path, segment))

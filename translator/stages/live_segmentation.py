@@ -20,7 +20,8 @@ class LiveSegmenterSettings:
 
     min_silence_ms: silence that ends an utterance.
     pause_ms: silence after which the utterance so far is frozen so its final recognition can start
-        before the end is confirmed (must be below min_silence_ms to hide any of the wait).
+        before the end is confirmed (must be below min_silence_ms to hide any of the wait). Measured against
+        one 32 ms VAD window: that about doubles the passes thrown away when speech resumes, for no gain.
     preroll_ms: audio kept before the detected start, so the first syllable is not cut.
     max_utterance_s: an utterance is cut at this length even if the speaker never pauses.
     threshold: Silero speech probability at or above which a window is speech.
@@ -209,7 +210,8 @@ class LiveSegmenter:
         assert self._start is not None
         joined = np.concatenate(self._audio)
         self._audio = [joined]
-        return joined[: max(cut - self._start, 0)].copy()
+        cut_audio: np.ndarray = joined[: max(cut - self._start, 0)].copy()
+        return cut_audio
 
     def _trim_recent(self) -> None:
         if self._start is not None or not self._recent:

@@ -1,8 +1,13 @@
-"""Speech synthesis with a Piper voice, loaded once, at the voice's own sample rate."""
+"""Speech synthesis with a Piper voice, loaded once, at the voice's own sample rate.
+
+Speech comes out piece by piece, as soon as each piece is made: one per sentence, and for a long first
+sentence its first clause alone, so a listener hears it while the rest is still being synthesised.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +17,17 @@ from piper import PiperVoice, SynthesisConfig
 
 from translator.errors import ModelError, UnsupportedLanguageError
 from translator.languages import Language, UnknownLanguageError, language_for_piper_locale
+
+# A sentence ends at . ! ? … (or their full-width forms, or the danda) followed by a space.
+_SENTENCE_END = re.compile(r"(?<=[.!?…।])\s+|(?<=[。！？])")
+# A clause ends at , ; : (or the Arabic comma) followed by a space, at an em dash, at a spaced en dash or
+# hyphen, or at a full-width comma, semicolon, colon or enumeration comma. Never inside a word: "1,000",
+# "3:45", "well-known" and "1–2" are not breaks.
+_CLAUSE_BREAK = re.compile(r"[,;:،](?=\s)|—|(?<=\s)[–-](?=\s)|[，；：、]")
+_SPACELESS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")  # kana, CJK, hangul
+MIN_CLAUSE_WORDS = 4  # a shorter first clause stays joined to the next: its prosody would sound clipped
+MIN_REST_WORDS = 3  # nor is a short tail worth a break of its own
+LONG_SENTENCE_WORDS = 10  # a shorter sentence is synthesised whole: it costs little more than its first clause
 
 
 @dataclass(frozen=True)
@@ -41,6 +57,28 @@ class SpeechAudio:
     @property
     def duration(self) -> float:
         return len(self.samples) / self.sample_rate
+
+
+def word_count(text: str) -> int:
+    """Words in `text`: whitespace-separated tokens; in scripts written without spaces, two characters count
+    as one word."""
+    spaceless = len(_SPACELESS.findall(text))
+    return len(_SPACELESS.sub(" ", text).split()) + spaceless // 2
+
+
+def first_clause(text: str) -> tuple[str, str] | None:
+    """Cut `text` after the first clause of its first sentence, when that sentence is long enough for the cut
+    to let speech start sooner: `(first clause, everything after it)`, each stripped, punctuation kept with
+    the clause. None when no cut is worth it (a short sentence, or only clauses too short to stand alone)."""
+    text = text.strip()
+    sentence = _SENTENCE_END.split(text, maxsplit=1)[0]
+    if word_count(sentence) < LONG_SENTENCE_WORDS:
+        return None
+    for brk in _CLAUSE_BREAK.finditer(sentence):
+        head, tail = sentence[: brk.end()].strip(), sentence[brk.end() :].strip()
+        if word_count(head) >= MIN_CLAUSE_WORDS and word_count(tail) >= MIN_REST_WORDS:
+            return head, text[brk.end() :].strip()
+    return None
 
 
 def voice_language(onnx_path: Path) -> Language:
@@ -103,6 +141,14 @@ class SpeechSynthesizer:
         config = SynthesisConfig(speaker_id=self.settings.speaker, length_scale=base / speed)
         for chunk in self._voice.synthesize(text, config):
             yield SpeechAudio(chunk.audio_float_array, chunk.sample_rate)
+
+    def pieces(self, text: str, speed: float = 1.0) -> Iterator[SpeechAudio]:
+        """Yield speech in the order it is heard, each piece as soon as it is made: the first clause of a long
+        first sentence alone (see `first_clause`), so playback can start while the rest is synthesised, then
+        one piece per sentence. Later sentences are not cut: they are made while earlier ones play."""
+        cut = first_clause(text)
+        for part in cut or (text,):
+            yield from self.sentences(part, speed)
 
     def speak(self, text: str, speed: float = 1.0) -> SpeechAudio:
         """All of `text` as one piece of audio."""
