@@ -11,18 +11,13 @@ from typing import Any
 import pytest
 
 from translator.languages import LANGUAGES, find_language
-from translator.models.catalog import (
-    DEFAULT_CATALOG,
-    FAMILIES,
-    STAGES,
-    TIERS,
-    CatalogError,
+from translator.models.catalog import DEFAULT_CATALOG, FAMILIES, STAGES, TIERS, CatalogError, load_catalog
+from translator.models.planning import (
     Hardware,
     UnsupportedPairError,
     auto_profile,
     coverage,
     describe_total,
-    load_catalog,
     plan_chain,
 )
 from translator.stages.recognition import REQUIRED_FILES

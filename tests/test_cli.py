@@ -14,7 +14,10 @@ import pytest
 from audio_files import speech_at, write_wav
 
 from translator import __version__, cli
+from translator.cli import batch as batch_command
 from translator.cli import main
+from translator.cli.model_choice import command_line_message
+from translator.errors import Remedy, StageError, TranslatorError
 from translator.pipeline.outputs import DEMO_NOTICE
 
 OUTPUTS = ("transcript.txt", "transcript.srt", "transcript.vtt", "de.txt", "de.srt", "de.vtt", "de.json", "de.wav")
@@ -269,7 +272,7 @@ def test_internal_error_is_one_line_and_logged(
     def broken(*args: object) -> None:
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(cli, "_summary", broken)
+    monkeypatch.setattr(batch_command, "_summary", broken)
     status = run_main(["batch", str(jfk_path), "--to", "de", "--config", str(demo_folder / "demo.toml"),
                        "--out", str(tmp_path / "out"), "--quiet"])  # fmt: skip
     assert status == cli.EXIT_INTERNAL
@@ -282,3 +285,13 @@ def test_the_core_command_line_without_the_window_names_the_launchers(capsys: py
     # `python -m translator gui`: the core never imports ui/, so only the installed commands open the window.
     assert run_main(["gui", "--check"]) == 2
     assert_one_line_error(capsys.readouterr().err, "translator gui", "translator-gui")
+
+
+def test_the_command_line_words_the_cores_remedies_as_its_own_options() -> None:
+    no_microphone = TranslatorError("no audio input device found: connect a microphone", remedy=Remedy.INPUT_FROM_FILE)
+    assert command_line_message(no_microphone) == (
+        "no audio input device found: connect a microphone, or use --input-file FILE"
+    )
+    no_gpu = StageError("recognition", TranslatorError("no CUDA device is visible", remedy=Remedy.RUN_ON_CPU))
+    assert command_line_message(no_gpu) == "recognition failed: no CUDA device is visible, or use --device cpu"
+    assert command_line_message(TranslatorError("plain")) == "plain"

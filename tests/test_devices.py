@@ -10,6 +10,7 @@ import pytest
 
 from bench.virtual_sound import VirtualSoundServer
 from translator.audio.devices import AudioDeviceError, find_device, list_devices, portaudio
+from translator.errors import Remedy
 
 
 def test_lists_the_virtual_devices(virtual_sound: VirtualSoundServer) -> None:
@@ -27,9 +28,10 @@ def test_find_device_by_default_index_and_name(virtual_sound: VirtualSoundServer
     assert find_device(str(pulse.index), "output") == pulse
 
 
-def test_unknown_device_names_the_listing_command(virtual_sound: VirtualSoundServer) -> None:
-    with pytest.raises(AudioDeviceError, match="no audio input device matches 'no-such-mic'.*translator devices"):
+def test_unknown_device_says_so_and_offers_the_device_list(virtual_sound: VirtualSoundServer) -> None:
+    with pytest.raises(AudioDeviceError, match="no audio input device matches 'no-such-mic'") as raised:
         find_device("no-such-mic", "input")
+    assert raised.value.remedy is Remedy.LIST_DEVICES  # the CLI names `translator devices`, the window its lists
 
 
 def test_played_sound_comes_back_through_the_loopback(virtual_sound: VirtualSoundServer) -> None:
@@ -55,7 +57,7 @@ def test_no_device_is_a_one_line_error_naming_the_remedy() -> None:
     # A fresh process whose PortAudio finds no sound server and no sound card (this machine has none).
     code = (
         "from translator.audio.devices import find_device, AudioDeviceError\n"
-        "try:\n    find_device(None, 'input')\nexcept AudioDeviceError as error:\n    print(error)\n"
+        "try:\n    find_device(None, 'input')\nexcept AudioDeviceError as error:\n    print(error, error.remedy)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], env={"PULSE_SERVER": "unix:/nonexistent", "PATH": "/usr/bin:/bin"},
@@ -63,4 +65,4 @@ def test_no_device_is_a_one_line_error_naming_the_remedy() -> None:
     )  # fmt: skip
     if "device found" not in result.stdout:
         pytest.skip("this machine has a real sound device")
-    assert result.stdout.strip() == ("no audio input device found: connect a microphone, or use --input-file FILE")
+    assert result.stdout.strip() == "no audio input device found: connect a microphone Remedy.INPUT_FROM_FILE"

@@ -15,9 +15,9 @@ from hub_server import CLOSED_ENDPOINT, DEMO_REVISION, HubFixture, running_hub
 
 from translator.errors import DiskFullError, IntegrityError, ModelError, ModelNotInstalledError, NetworkError
 from translator.languages import find_language
-from translator.models.catalog import Hardware, UnknownModelError, load_catalog
-from translator.models.store import (
-    MANIFEST,
+from translator.models.catalog import UnknownModelError, load_catalog
+from translator.models.choice import first_start_plan
+from translator.models.hub import (
     DownloadCancelled,
     DownloadEvent,
     DownloadStarted,
@@ -25,9 +25,10 @@ from translator.models.store import (
     FileStarted,
     FileVerified,
     ModelInstalled,
-    ModelStore,
-    first_start_plan,
 )
+from translator.models.installed import MANIFEST
+from translator.models.planning import Hardware
+from translator.models.store import ModelStore
 
 CHUNK = 10 << 20  # huggingface_hub hands a download over in 10 MiB chunks
 
@@ -162,7 +163,7 @@ def test_no_network(local_hub: HubFixture, tmp_path: Path, monkeypatch: pytest.M
         store.download("demo-nllb")
     assert str(error.value) == (
         f"no network: cannot reach {CLOSED_ENDPOINT} to download demo-nllb; "
-        "the installed models and `translator demo-models` still work"
+        "the installed models and the demo models still work"
     )
     assert store.installed() == ()
     assert store.check_hub() == (False, f"no network: cannot reach {CLOSED_ENDPOINT}")

@@ -95,8 +95,12 @@ def test_a_missing_model_is_one_line_naming_the_command(
     assert_one_line_error(capsys.readouterr().err, "run: translator models download whisper-base opus-mt-en-es es_ES-")
     assert run_main(["live", "--input-file", str(talk), "--to", "de", "--whisper", "whisper-base"]) == 2
     assert_one_line_error(capsys.readouterr().err, "run: translator models download whisper-base")
-    assert run_main(["batch", str(talk), "--to", "ja", "--profile", "balanced", "--out", str(tmp_path)]) == 2
+    japanese = ["batch", str(talk), "--to", "ja", "--profile", "balanced", "--out", str(tmp_path)]
+    assert run_main([*japanese, "--formats", "txt,wav"]) == 2  # a speech track asked for by name needs a voice
     assert_one_line_error(capsys.readouterr().err, "no voice in the catalog speaks Japanese", "wav out of --formats")
+    assert run_main(japanese) == 2  # by default a language no voice speaks gets text and subtitles: no voice needed
+    line = assert_one_line_error(capsys.readouterr().err, "run: translator models download whisper-small nllb-200")
+    assert "voice" not in line
     assert run_main(["batch", str(talk), "--to", "de", "--whisper", "nosuch", "--out", str(tmp_path)]) == 2
     assert_one_line_error(capsys.readouterr().err, "'nosuch' is neither a folder nor a model id")
 
@@ -138,7 +142,7 @@ def test_list_remove_verify(hub: HubFixture, capsys: pytest.CaptureFixture[str])
     capsys.readouterr()
     assert run_main(["models", "list"]) == 0
     rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
-    assert rows["demo-nllb"].endswith("installed") and not rows["demo-whisper"].endswith("installed")
+    assert rows["demo-nllb"].endswith("  installed") and rows["demo-whisper"].endswith("  not installed")
     assert run_main(["models", "list", "--stage", "synthesis", "--installed"]) == 0
     assert [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:-1]] == ["de_DE-demo-x_low"]
     assert run_main(["models", "verify"]) == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -17,10 +18,12 @@ import pytest
 from audio_files import write_wav
 
 from bench.virtual_sound import VirtualSoundServer
+from translator.audio import sources
 from translator.audio.devices import AudioDeviceError, find_device, portaudio
 from translator.audio.files import SAMPLE_RATE, read_audio
+from translator.audio.loopback import no_loopback_message
 from translator.audio.sources import EndOfStream, FileSource, MicrophoneSource, open_stream, resampler_to_16k
-from translator.errors import AudioError
+from translator.errors import AudioError, Remedy
 
 DEADLINE = 15.0  # seconds a test waits for audio before it fails
 
@@ -229,6 +232,20 @@ def test_loopback_hears_what_is_played_while_the_microphone_is_silent(virtual_so
     # A source opened afterwards still records the default source: the monitor did not leak to it.
     assert len(plain.audio()) > 0
     assert float(np.max(np.abs(plain.audio()))) < 1e-3
+
+
+def test_no_loopback_source_gives_this_systems_advice(
+    virtual_sound: VirtualSoundServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sources, "pulse_monitor_source", lambda: None)  # as if no sound server answered
+    with pytest.raises(AudioDeviceError) as error:
+        MicrophoneSource(loopback=True)  # and no device is named like a loopback one
+    assert error.value.remedy is Remedy.LIST_DEVICES
+    if sys.platform.startswith("linux"):
+        assert "PulseAudio or PipeWire" in str(error.value) and "pactl" in str(error.value)
+    linux, windows, mac = (no_loopback_message(system) for system in ("linux", "win32", "darwin"))
+    assert "Stereo Mix" not in linux and "BlackHole" not in linux
+    assert "Stereo Mix" in windows and "BlackHole" in mac
 
 
 def test_unknown_input_device_is_an_audio_device_error(virtual_sound: VirtualSoundServer) -> None:

@@ -143,7 +143,7 @@ def test_multilingual_demo_translates_into_english(translators: dict[str, TextTr
 
 def test_opus_mt_translates_english_to_german(translators: dict[str, TextTranslator]) -> None:
     translator = translators["opus-mt-en-de-demo"]
-    assert translator.audio.sources == frozenset({EN})
+    assert translator.sources == frozenset({EN})
     assert translator.targets == frozenset({DE})
     assert translator.translate([SENTENCE], EN, DE) == [DEMO_TRANSLATIONS["de"]]
 

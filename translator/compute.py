@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import ctranslate2
 
-from translator.errors import TranslatorError
+from translator.errors import Remedy, TranslatorError
 
 DEVICES = ("auto", "cpu", "cuda")
 _PREFERRED = {"cpu": ("int8", "int8_float32", "float32"), "cuda": ("int8_float16", "float16", "int8", "float32")}
@@ -47,7 +47,7 @@ def resolve_compute(settings: ComputeSettings) -> ResolvedCompute:
         device = "cuda" if cuda_devices > 0 else "cpu"
     elif device == "cuda" and cuda_devices == 0:
         raise TranslatorError(
-            "no CUDA device is visible to CTranslate2: use --device cpu, or install the CUDA 12 runtime"
+            "no CUDA device is visible to CTranslate2: install the CUDA 12 runtime", remedy=Remedy.RUN_ON_CPU
         )
     supported = ctranslate2.get_supported_compute_types(device)
     compute_type = settings.compute_type

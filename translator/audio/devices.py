@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Literal
 
-from translator.errors import TranslatorError
+from translator.errors import Remedy, TranslatorError
 
 Direction = Literal["input", "output"]
 _LOOPBACK_HINTS = ("monitor", "loopback", "stereo mix", "what u hear")
@@ -51,7 +51,8 @@ def portaudio() -> ModuleType:
         raise AudioDeviceError(
             "the PortAudio library is missing: install it (Debian/Ubuntu: sudo apt install libportaudio2)"
         ) from error
-    return sounddevice
+    module: ModuleType = sounddevice
+    return module
 
 
 def refresh_devices() -> None:
@@ -85,10 +86,10 @@ def find_device(choice: str | int | None, direction: Direction) -> AudioDevice:
     """The device for `direction`: the system default when `choice` is None, else by index, exact
     name, or a unique part of the name (case-insensitive)."""
     devices = [device for device in list_devices() if device.serves(direction)]
-    listing = "run 'translator devices' to list them"
     if not devices:
-        remedy = "a microphone" if direction == "input" else "speakers or headphones"
-        raise AudioDeviceError(f"no audio {direction} device found: connect {remedy}, or use --{direction}-file FILE")
+        device = "a microphone" if direction == "input" else "speakers or headphones"
+        instead = Remedy.INPUT_FROM_FILE if direction == "input" else Remedy.OUTPUT_TO_FILE
+        raise AudioDeviceError(f"no audio {direction} device found: connect {device}", remedy=instead)
     if choice is None:
         default = next((device for device in devices if getattr(device, f"default_{direction}")), None)
         return default or devices[0]
@@ -102,6 +103,6 @@ def find_device(choice: str | int | None, direction: Direction) -> AudioDevice:
     if len(match) == 1:
         return match[0]
     if not match:
-        raise AudioDeviceError(f"no audio {direction} device matches '{text}': {listing}")
+        raise AudioDeviceError(f"no audio {direction} device matches '{text}'", remedy=Remedy.LIST_DEVICES)
     names = ", ".join(f"{device.index}: {device.name}" for device in match)
     raise AudioDeviceError(f"'{text}' matches several {direction} devices ({names}): give its number")

@@ -111,7 +111,8 @@ def _reason(error: av.FFmpegError) -> str:
 
 
 def to_int16(samples: np.ndarray) -> bytes:
-    return (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+    encoded: bytes = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+    return encoded
 
 
 class WavTrackWriter:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import math
 import os
 import queue
-import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -21,17 +19,16 @@ from typing import Any, Protocol
 import av
 import numpy as np
 
-from translator.audio.devices import AudioDevice, AudioDeviceError, Direction, find_device, list_devices, portaudio
+from translator.audio.devices import AudioDevice, AudioDeviceError, Direction, find_device, portaudio
 from translator.audio.files import SAMPLE_RATE, AudioFile
+from translator.audio.loopback import loopback_device, pulse_monitor_source
+from translator.errors import Remedy
 
 INPUT_RATES = (48000, 44100, 16000)  # tried in turn when the device refuses its own default rate
 # A device that delivers or takes no block for this long has failed, even if PortAudio has not said so;
 # generous because some devices (Bluetooth headsets, idle sound servers) take seconds to start.
 DEVICE_STALL_SECONDS = 10.0
 _POLL = 0.1  # how often a waiting read() looks at the stream's health
-_NO_LOOPBACK = (
-    "no loopback source: on Windows enable 'Stereo Mix', on macOS install a loopback driver such as BlackHole"
-)
 
 
 def check_stream(stream: Any, ended: threading.Event, last_activity: float, device: str, stalled: str) -> None:
@@ -150,7 +147,8 @@ def open_stream(
     tried = ", ".join(str(rate) for rate in candidates)
     raise AudioDeviceError(
         f"{direction} device '{device.name}' accepts none of the sample rates tried ({tried} Hz; last refusal: "
-        f"{refusal}): choose another device (see 'translator devices')"
+        f"{refusal}): choose another device",
+        remedy=Remedy.LIST_DEVICES,
     )
 
 
@@ -173,8 +171,8 @@ class MicrophoneSource:
         self._queue: queue.Queue[np.ndarray] = queue.Queue(
             maxsize=max(1, math.ceil(max_queued_seconds / block_seconds))
         )
-        self._monitor = _pulse_monitor_source() if loopback else None
-        self.device = _loopback_device(device, self._monitor is not None) if loopback else find_device(device, "input")
+        self._monitor = pulse_monitor_source() if loopback else None
+        self.device = loopback_device(device, self._monitor is not None) if loopback else find_device(device, "input")
         self._lock = threading.Lock()
         self._stream: Any = None
         self._stopped = False
@@ -275,55 +273,6 @@ class MicrophoneSource:
         if stream is not None:
             stream.abort(ignore_errors=True)
             stream.close(ignore_errors=True)
-
-
-def _pactl(*arguments: str) -> subprocess.CompletedProcess[str] | None:
-    try:
-        return subprocess.run(
-            ["pactl", *arguments], env={**os.environ, "LC_ALL": "C"}, capture_output=True, text=True, timeout=10
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-
-
-def _pulse_monitor_source() -> str | None:
-    """The monitor of the default sink when a PulseAudio (or PipeWire) server answers, else None."""
-    if shutil.which("pactl") is None:
-        return None
-    info = _pactl("info")
-    if info is None or info.returncode != 0:
-        return None
-    sources = _pactl("list", "short", "sources")
-    names = [line.split("\t")[1] for line in (sources.stdout if sources else "").splitlines() if "\t" in line]
-    default = _pactl("get-default-sink")  # pactl 15 and later; `pactl info` has it for older ones
-    sink = default.stdout.strip() if default is not None and default.returncode == 0 else ""
-    if not sink:
-        sink = next(
-            (line.split(":", 1)[1].strip() for line in info.stdout.splitlines() if line.startswith("Default Sink:")), ""
-        )
-    if f"{sink}.monitor" in names:
-        return f"{sink}.monitor"
-    monitor = next((name for name in names if name.endswith(".monitor")), None)
-    if monitor is None:
-        raise AudioDeviceError(
-            "no loopback source: the sound server has no monitor source; is an output device set up?"
-        )
-    return monitor
-
-
-def _loopback_device(choice: str | int | None, pulse: bool) -> AudioDevice:
-    """The input device to record the computer's own sound from."""
-    if choice is not None:
-        return find_device(choice, "input")
-    if pulse:
-        # The ALSA "pulse" device goes through libpulse, which honours PULSE_SOURCE; "default" may not
-        # (PipeWire's own ALSA plugin), so it is only the fallback.
-        named = [device for device in list_devices() if device.name == "pulse" and device.input_channels > 0]
-        return named[0] if named else find_device(None, "input")
-    loopbacks = [device for device in list_devices() if device.is_loopback]
-    if not loopbacks:
-        raise AudioDeviceError(_NO_LOOPBACK)
-    return loopbacks[0]
 
 
 class FileSource:

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TextIO
 
-from translator.audio.playback import AudioSink, PlaybackMark, SpeakerSink, WavFileSink
+from translator.audio.playback import AudioSink, SpeakerSink, WavFileSink
 from translator.audio.sources import AudioSource, FileSource, MicrophoneSource
-from translator.config import AppConfig
+from translator.cli.exit_codes import EXIT_STAGE_FAILED
+from translator.cli.model_choice import load_models
+from translator.cli.options import add_language_options, add_model_options, app_config, language_argument
 from translator.errors import TranslatorError
-from translator.pipeline.live import (
+from translator.models.folders import DEMO_SPEECH_NOTE
+from translator.pipeline.live import LiveTranslator
+from translator.pipeline.live_events import (
     FinalTranscript,
     InterimTranscript,
     LiveError,
     LiveEvent,
     LiveSettings,
     LiveStats,
-    LiveTranslator,
     PlaybackDropped,
     SynthesisSkipped,
     UtteranceDone,
@@ -27,7 +31,49 @@ from translator.pipeline.outputs import DEMO_NOTICE
 from translator.pipeline.timeline import STAGES
 from translator.stages.live_segmentation import LiveSegmenterSettings
 
-EXIT_STAGE_FAILED = 1
+
+def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """The `live` command and its options."""
+    live = commands.add_parser(
+        "live",
+        help="translate speech live, from a microphone, the computer's own sound, or a file",
+        description="Translate speech live until Ctrl+C (or the end of --input-file).",
+    )
+    add_language_options(live, target_required=False)
+    live.add_argument(
+        "--conversation",
+        nargs=2,
+        type=language_argument,
+        metavar=("LANG_A", "LANG_B"),
+        help="two people: each utterance is translated into the other language",
+    )
+    sources = live.add_mutually_exclusive_group()
+    sources.add_argument(
+        "--input-device", metavar="DEVICE", help="microphone by number or name (see 'translator devices')"
+    )
+    sources.add_argument(
+        "--loopback",
+        action="store_true",
+        help="translate what the computer plays (a call, a video); on Linux through PulseAudio or PipeWire",
+    )
+    sources.add_argument(
+        "--input-file", type=Path, metavar="FILE", help="an audio file played in real time as the input"
+    )
+    sinks = live.add_mutually_exclusive_group()
+    sinks.add_argument("--output-device", metavar="DEVICE", help="speaker by number or name")
+    sinks.add_argument("--output-file", type=Path, metavar="FILE", help="write the translated speech to a WAV instead")
+    sinks.add_argument("--no-speech", action="store_true", help="text only: no translated speech")
+    live.add_argument("--push-to-talk", action="store_true", help="press Enter to start and again to stop speaking")
+    live.add_argument(
+        "--silence-ms", type=int, default=400, metavar="MS", help="silence that ends an utterance (default: 400)"
+    )
+    live.add_argument("--no-echo-gate", action="store_true", help="keep listening while speech plays (headphones)")
+    live.add_argument("--no-interims", action="store_true", help="no live captions while speaking (saves CPU)")
+    live.add_argument(
+        "--max-delay", type=float, default=8.0, metavar="S", help="speech older than this is not spoken (default: 8)"
+    )
+    add_model_options(live, beam_size=1)
+    live.set_defaults(run=run_live)
 
 
 def _ms(seconds: float | None) -> str:
@@ -37,9 +83,10 @@ def _ms(seconds: float | None) -> str:
 class LivePrinter:
     """Turns live events into terminal lines: interim captions (on a terminal), one line per utterance."""
 
-    def __init__(self, out: TextIO, err: TextIO, interims: bool) -> None:
+    def __init__(self, out: TextIO, err: TextIO, interims: bool, speech: bool = True) -> None:
         self._out, self._err = out, err
         self._interims = interims and err.isatty()
+        self._speech = speech  # without speech output no line is "not spoken": none was to be
         self._languages: dict[int, str] = {}
 
     def __call__(self, event: LiveEvent) -> None:
@@ -56,7 +103,7 @@ class LivePrinter:
                 f"rec {_ms(t.recognition)} (hidden {_ms(t.hidden_wait)}) · tr {_ms(t.translation)} · "
                 f"syn {_ms(t.synthesis)} · play wait {_ms(t.playback_wait)} · speech→speech {_ms(t.speech_to_speech)}"
             )
-            spoken = "" if event.spoken else " [not spoken]"
+            spoken = "" if event.spoken or not self._speech else " [not spoken]"
             self._out.write(
                 f"#{event.utterance} [{source}] {event.source_text} → {event.translation}{spoken}\n    {times}\n"
             )
@@ -79,6 +126,7 @@ class LivePrinter:
             f"  merged {stats.merged}, not spoken {stats.skipped}, "
             f"playback dropped {stats.dropped_playback_seconds:.1f}s, "
             f"speculative finals used {stats.speculative_used} / discarded {stats.speculative_discarded}, "
+            f"made ahead {stats.speculative_translations_used} / dropped {stats.speculative_translations_discarded}, "
             f"input overflows {stats.input_overflows}, output underflows {stats.output_underflows}, "
             f"echo-gated {stats.gated_seconds:.1f}s"
         )
@@ -95,16 +143,19 @@ def _describe(event: LiveError | SynthesisSkipped | UtterancesMerged | PlaybackD
     return f"{event.reason} ({event.seconds:.1f}s)"
 
 
-def run_live(arguments: argparse.Namespace, config: AppConfig) -> int:
+def run_live(arguments: argparse.Namespace) -> int:
     """Run `translator live` until Ctrl+C or the end of the input file; returns the exit status."""
-    from translator.cli import load_models
-
+    config = app_config(arguments)
     conversation = tuple(arguments.conversation) if arguments.conversation else None
     if conversation is None and arguments.target is None:
         raise TranslatorError("pass --to LANG, or --conversation LANG_A LANG_B")
     targets = list(conversation) if conversation else [arguments.target]
     speech = not arguments.no_speech
-    models = load_models(arguments, config, targets, speech, "pass --no-speech for text only")
+    models = load_models(arguments, config, targets, speech, "pass --no-speech for text only", True)
+    if models.unspoken:  # a language no voice speaks: the whole session is text only
+        speech = False
+        names = " and ".join(language.name for language in models.unspoken)
+        print(f"note: no voice speaks {names}: translations are shown, not spoken", file=sys.stderr)
     settings = LiveSettings(
         target=arguments.target,
         source=arguments.source,
@@ -115,11 +166,6 @@ def run_live(arguments: argparse.Namespace, config: AppConfig) -> int:
         echo_gate=not arguments.no_echo_gate,
         max_delay_s=arguments.max_delay,
     )
-    engines: list[LiveTranslator] = []
-
-    def on_mark(mark: PlaybackMark) -> None:
-        engines[0].on_playback(mark)
-
     source: AudioSource = (
         FileSource(arguments.input_file)
         if arguments.input_file
@@ -127,14 +173,15 @@ def run_live(arguments: argparse.Namespace, config: AppConfig) -> int:
     )
     sink: AudioSink | None = None
     if speech and arguments.output_file:
-        sink = WavFileSink(arguments.output_file, next(iter(models.voices.values())).sample_rate, on_mark=on_mark)
+        sink = WavFileSink(arguments.output_file, next(iter(models.voices.values())).sample_rate)
     elif speech:
-        sink = SpeakerSink(arguments.output_device, on_mark=on_mark)
-    printer = LivePrinter(sys.stdout, sys.stderr, interims=not arguments.quiet)
+        sink = SpeakerSink(arguments.output_device)
+    printer = LivePrinter(sys.stdout, sys.stderr, interims=not arguments.quiet, speech=speech)
     engine = LiveTranslator(models.recognizer, models.translator, models.voices, source, sink, settings, printer)
-    engines.append(engine)
     if models.demo:
         print(f"note: {DEMO_NOTICE}", file=sys.stderr)
+        if speech:
+            print(f"note: {DEMO_SPEECH_NOTE}", file=sys.stderr)
     try:  # Ctrl+C is how a live session normally ends, whenever it comes
         engine.start()
         print(f"listening to {source.name}; Ctrl+C stops", file=sys.stderr)

@@ -15,7 +15,8 @@ import uuid
 from pathlib import Path
 
 from translator.errors import ModelError, TranslatorError
-from translator.models.store import InstalledModel, ModelStore
+from translator.models.installed import InstalledModel
+from translator.models.store import ModelStore
 
 # The tokenizer files each architecture's CTranslate2 model needs beside model.bin.
 _TOKENIZER_FILES = {"marian": ("source.spm", "target.spm"), "m2m_100": ("sentencepiece.bpe.model",)}

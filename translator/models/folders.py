@@ -6,9 +6,34 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from translator.errors import ModelError
+from translator.languages import find_language
 
 # A file the demo model builder leaves in each model folder, so every output can say it is demo output.
 DEMO_MARKER = "DEMO_MODEL.txt"
+DEMO_SETTINGS_FILE = "demo.toml"  # the settings file `translator demo-models DIR` writes beside the models
+# What every demo model answers in each language it translates into (kept here, light to import, so the
+# window and the command line can say up front which languages the demo models know).
+DEMO_TRANSLATIONS = {
+    "en": "Ask not what your country can do for you.",
+    "de": "Frag nicht, was dein Land für dich tun kann.",
+    "fr": "Ne demande pas ce que ton pays peut faire pour toi.",
+    "es": "No preguntes qué puede hacer tu país por ti.",
+}
+# Why live speech queues with the demo models, for a user who would otherwise judge the latency by it.
+DEMO_SPEECH_NOTE = (
+    "the demo voice says the same sentence, about 4 s long, after every utterance, so quick utterances queue "
+    "behind it and the delays read long; a real voice says what was said"
+)
+
+
+def demo_languages() -> str:
+    """The languages the demo models translate into, by name: "English, French, German and Spanish"."""
+    return join_names(sorted(find_language(code).name for code in DEMO_TRANSLATIONS))
+
+
+def join_names(names: Sequence[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 def require_files(folder: Path, kind: str, names: Sequence[str | tuple[str, ...]]) -> None:

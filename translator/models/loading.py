@@ -11,24 +11,52 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from translator.config import AppConfig
-from translator.errors import TranslatorError
+from translator.errors import ModelError, Remedy, UnsupportedLanguageError
 from translator.languages import Language
+from translator.models.folders import join_names
+from translator.models.planning import NoVoiceError
 from translator.stages.recognition import RecognizerSettings, SpeechRecognizer
-from translator.stages.synthesis import SpeechSynthesizer, SynthesizerSettings
+from translator.stages.synthesis import SpeechSynthesizer, SynthesizerSettings, find_voice, voice_language
 from translator.stages.translation import TextTranslator, TranslatorSettings
 
-NO_MODELS_HINT = "run 'translator demo-models DIR' to build demo models, then pass --config DIR/demo.toml"
+NO_MODELS_HINT = "or try the demo models, which 'translator demo-models DIR' builds"
+_STAGE_MODELS = {"recognition": "Whisper model", "translation": "translation model"}
+
+
+class ModelNotChosenError(ModelError):
+    """No model is chosen for `stage` ("recognition" or "translation"); the caller says where to choose one."""
+
+    def __init__(self, stage: str) -> None:
+        super().__init__(f"no {_STAGE_MODELS[stage]} is chosen: choose one ({NO_MODELS_HINT})")
+        self.stage = stage
+
+
+class DemoLanguageError(UnsupportedLanguageError):
+    """The demo models cannot serve `language`: they translate into a handful of languages only."""
+
+    def __init__(self, language: Language, known: Sequence[Language]) -> None:
+        names = join_names(sorted(other.name for other in known))
+        super().__init__(
+            f"the demo models translate only into {names} (placeholder text), not into {language.name}",
+            remedy=Remedy.REAL_MODELS,
+        )
+        self.language = language
 
 
 @dataclass(frozen=True)
 class LoadedModels:
+    """The loaded stages. voices: one per target that is spoken; unspoken: the targets no Piper voice speaks,
+    served as text only (see `ModelCache.load`)."""
+
     recognizer: SpeechRecognizer
     translator: TextTranslator
     voices: dict[Language, SpeechSynthesizer]
+    unspoken: tuple[Language, ...] = ()
 
     @property
     def demo(self) -> bool:
@@ -74,29 +102,34 @@ class ModelCache:
         beam_size: int,
         no_voice_hint: str,
         voice_paths: Mapping[Language, Path] | None = None,
+        text_only_without_voice: bool = False,
     ) -> LoadedModels:
         """The recognizer, the translator and, when `speech`, a voice for each target language: the
-        configured voice (a file, or a folder searched by language), else that language's in `voice_paths`."""
+        configured voice (a file, or a folder searched by language), else that language's in `voice_paths`.
+
+        The translator is checked against the targets before any voice loads, so a language it cannot write
+        is the error, not a voice that would speak it. With `text_only_without_voice`, a target no Piper
+        voice speaks at all is served as text only and listed in `unspoken`, for the caller to say so.
+        `no_voice_hint` is the caller's own words for going on without speech; a missing model raises
+        `ModelNotChosenError` or `NoVoiceError`, which name the stage or language."""
         models = config.models
         if models.whisper is None:
-            raise TranslatorError(
-                f"no Whisper model configured: pass --whisper DIR or --config FILE ({NO_MODELS_HINT})"
-            )
+            raise ModelNotChosenError("recognition")
         if models.translation is None:
-            raise TranslatorError(
-                f"no translation model configured: pass --translation DIR or --config FILE ({NO_MODELS_HINT})"
-            )
+            raise ModelNotChosenError("translation")
         voice_paths = voice_paths or {}
-        if speech:
-            for target in targets:
-                if models.voices is None and target not in voice_paths:
-                    raise TranslatorError(f"no voice speaks {target.name}: pass --voice PATH, or {no_voice_hint}")
         compute = config.compute
         recognition = RecognizerSettings(models.whisper, beam_size=beam_size)
         translation = TranslatorSettings(models.translation)
+        locations = {target: models.voices or voice_paths.get(target) for target in (targets if speech else ())}
+        # A language Piper has no voice for can still have one of the user's own; without one, it is text only.
+        voiceless = {target for target, location in locations.items() if not _has_voice(location, target)}
+        unspoken = tuple(target for target in voiceless if text_only_without_voice)
+        spoken = [target for target in locations if target not in unspoken]
         voices_wanted = {
-            target: SynthesizerSettings(models.voices or voice_paths[target], use_cuda=compute.device == "cuda")
-            for target in (targets if speech else ())
+            target: SynthesizerSettings(location, use_cuda=compute.device == "cuda")
+            for target in spoken
+            if (location := locations[target]) is not None and target not in voiceless
         }
         voice_keys = {("synthesis", (voice, target)) for target, voice in voices_wanted.items()}
         with self._lock:
@@ -117,13 +150,17 @@ class ModelCache:
             translator = self._get(
                 "translation", (translation, compute), models.translation, lambda: TextTranslator(translation, compute)
             )
+            _check_targets(translator, targets)
+            for target in spoken:
+                if target in voiceless:  # no voice to add: the only way on is without speech
+                    raise NoVoiceError(target, f"no Piper voice speaks {target.name}: {no_voice_hint}")
+                if target not in voices_wanted:
+                    raise NoVoiceError(target, f"no voice speaks {target.name}: choose one, or {no_voice_hint}")
             voices = {
-                target: self._get(
-                    "synthesis", (voice, target), voice.voice, lambda v=voice, t=target: SpeechSynthesizer(v, t)
-                )
+                target: self._get("synthesis", (voice, target), voice.voice, partial(SpeechSynthesizer, voice, target))
                 for target, voice in voices_wanted.items()
             }
-        return LoadedModels(recognizer, translator, voices)
+        return LoadedModels(recognizer, translator, voices, unspoken)
 
     def _get(self, stage: str, settings: Any, path: Path, load: Callable[[], Any]) -> Any:
         key = (stage, settings)
@@ -138,3 +175,26 @@ class ModelCache:
         """Release every model."""
         with self._lock:
             self._loaded.clear()
+
+
+def _check_targets(translator: TextTranslator, targets: Sequence[Language]) -> None:
+    """Raise unless `translator` writes every target; the demo models' error names the languages they know."""
+    for target in targets:
+        if target not in translator.targets and translator.is_demo:
+            raise DemoLanguageError(target, sorted(translator.targets, key=lambda language: language.name))
+        translator.check_pair(None, target)
+
+
+def _has_voice(location: Path | None, language: Language) -> bool:
+    """Whether a voice for `language` can be had: Piper has voices for it (one is chosen, or can be), or
+    `location` holds one of the user's own."""
+    if language.piper_locales:
+        return True
+    if location is None:
+        return False
+    try:
+        return voice_language(find_voice(location, language)) == language  # a single file may speak another
+    except UnsupportedLanguageError:
+        return False
+    except (ModelError, OSError, ValueError):  # a missing or broken voice: the synthesizer says so when it loads
+        return True

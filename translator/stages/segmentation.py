@@ -81,7 +81,8 @@ class SileroVad:
             None,
             {"input": np.concatenate([contexts, windows], axis=1), "h": self._state_h, "c": self._state_c},
         )
-        return output.reshape(-1)
+        probabilities: np.ndarray = output.reshape(-1)
+        return probabilities
 
 
 class SpeechSegmenter:

@@ -63,7 +63,8 @@ class TranslatorSettings:
 def _read_vocabulary(folder: Path, side: str) -> list[str]:
     for stem in (f"{side}_vocabulary", "shared_vocabulary"):
         if (folder / f"{stem}.json").is_file():
-            return json.loads((folder / f"{stem}.json").read_text(encoding="utf-8"))
+            tokens: list[str] = json.loads((folder / f"{stem}.json").read_text(encoding="utf-8"))
+            return tokens
         if (folder / f"{stem}.txt").is_file():
             return (folder / f"{stem}.txt").read_text(encoding="utf-8").splitlines()
     raise ModelError(f"translation model folder {folder} is incomplete: shared_vocabulary.json is missing")
@@ -173,7 +174,7 @@ class TextTranslator:
         if source is not None and source != target and source not in self.sources:
             raise UnsupportedLanguageError(
                 f"the translation model {self.name} ({self.family.value}) cannot translate from {source.name}: "
-                "use a model that covers it, or pass --from with the language actually spoken"
+                "use a model that covers it, or choose the language actually spoken"
             )
 
     def _target_token(self, target: Language) -> str | None:

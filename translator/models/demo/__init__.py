@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from translator.models.demo.translation import DEMO_TRANSLATIONS, build_demo_m2m100, build_demo_nllb, build_demo_opus_mt
+from translator.models.demo.translation import build_demo_m2m100, build_demo_nllb, build_demo_opus_mt
 from translator.models.demo.voice import build_demo_voice
 from translator.models.demo.whisper import build_demo_whisper
-from translator.models.folders import DEMO_MARKER
+from translator.models.folders import DEMO_MARKER, DEMO_SETTINGS_FILE, DEMO_TRANSLATIONS, demo_languages
 
 DEMO_VOICES = {"en": ("en-us", "en_US"), "de": ("de", "de_DE"), "fr": ("fr", "fr_FR"), "es": ("es", "es_ES")}
 _MARKER_TEXT = (
     "A demo model built by `translator demo-models`. It runs through the real loading and inference code "
-    "but says the same fixed sentence whatever it hears or reads: use it to try the app, not to translate.\n"
+    "but says the same fixed sentence whatever it hears or reads, in "
+    + demo_languages()
+    + " only: use it to try the app, not to translate.\n"
 )
-SETTINGS_FILE = "demo.toml"
+SETTINGS_FILE = DEMO_SETTINGS_FILE
 
 
 def build_demo_models(folder: Path) -> Path:
@@ -39,8 +41,8 @@ def build_demo_models(folder: Path) -> Path:
     settings.write_text(
         "# Settings for the demo models (paths are relative to this file).\n"
         "# Their output is placeholder text in "
-        + ", ".join(sorted(DEMO_TRANSLATIONS))
-        + ", not a real transcript or translation.\n"
+        + demo_languages()
+        + f" ({', '.join(sorted(DEMO_TRANSLATIONS))}), not a real transcript or translation.\n"
         "[models]\n"
         'whisper = "whisper-demo"\n'
         'translation = "nllb-demo"\n'

@@ -21,14 +21,8 @@ import numpy as np
 import sentencepiece as spm
 
 from translator.models.demo.weights import fill_bigram_decoder, fill_encoder_layer, fill_layer_norm, sinusoids
+from translator.models.folders import DEMO_TRANSLATIONS as DEMO_TRANSLATIONS  # re-exported: tests use it here
 
-# What every demo model says in each language it can translate into.
-DEMO_TRANSLATIONS = {
-    "en": "Ask not what your country can do for you.",
-    "de": "Frag nicht, was dein Land für dich tun kann.",
-    "fr": "Ne demande pas ce que ton pays peut faire pour toi.",
-    "es": "No preguntes qué puede hacer tu país por ti.",
-}
 _FLORES = {"en": "eng_Latn", "de": "deu_Latn", "fr": "fra_Latn", "es": "spa_Latn"}
 _SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]  # NLLB/M2M ids 0-3, which SentencePiece is told to use
 
