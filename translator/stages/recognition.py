@@ -1,18 +1,33 @@
-"""Speech-to-text with faster-whisper: one `WhisperModel`, loaded once, transcribing VAD windows."""
+"""Speech-to-text with faster-whisper: one `WhisperModel`, loaded once, transcribing VAD windows.
+
+A window shorter than 30 s is encoded on a shorter window when the settings allow it (`whisper_window`),
+and decoded again on faster-whisper's own 30 s path when the guard does not trust the result.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from faster_whisper import WhisperModel
+from faster_whisper.tokenizer import Tokenizer
 
 from translator.compute import ComputeSettings, resolve_compute
-from translator.errors import ModelError
+from translator.errors import ModelError, TranslatorError
 from translator.languages import Language, language_for_whisper
 from translator.models.folders import DEMO_MARKER, require_files
 from translator.stages.segmentation import Window
+from translator.stages.whisper_window import (
+    FULL_WINDOW_SECONDS,
+    EncoderWindowStats,
+    WindowSegment,
+    decode_short_window,
+    model_size,
+    window_seconds,
+)
 
 # What a CTranslate2 Whisper folder needs; without tokenizer.json faster-whisper would fetch one from the Hub.
 REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json", ("vocabulary.json", "vocabulary.txt"))
@@ -27,11 +42,26 @@ class RecognizerSettings:
     model: a CTranslate2 Whisper model folder.
     beam_size: 1 is greedy and fastest; 5 is Whisper's default for best accuracy.
     condition_on_previous_text: give the previous window's text as a prompt, for consistent spelling.
+    encoder_window: "auto" encodes a window shorter than 30 s on the speech plus a margin, at least the floor
+      measured for the model's size (docs/encoder-window.md; 30 s for a size not measured); "full" always
+      encodes 30 s, as faster-whisper does; a number is the floor in seconds (above 0, at most 30).
     """
 
     model: Path
     beam_size: int = 5
     condition_on_previous_text: bool = True
+    encoder_window: str | float = "auto"
+
+    def __post_init__(self) -> None:
+        window = self.encoder_window
+        if isinstance(window, str):
+            valid = window in ("auto", "full")
+        else:
+            valid = isinstance(window, int | float) and not isinstance(window, bool) and 0 < window <= 30
+        if not valid:
+            raise TranslatorError(
+                f'encoder window must be "auto", "full" or a floor in seconds above 0 and at most 30, not {window!r}'
+            )
 
 
 @dataclass(frozen=True)
@@ -70,10 +100,23 @@ class SpeechRecognizer:
             )
         except Exception as error:  # CTranslate2 reports a corrupt model.bin with assorted exception types
             raise ModelError(f"cannot load the Whisper model in {settings.model}: {error}") from error
+        # Seconds; None: every window is encoded at 30 s.
+        self.encoder_floor = self._encoder_floor(settings.encoder_window)
+        self._tokenizers: dict[str, Tokenizer] = {}
+        self._windows: Counter[str] = Counter()  # "full", "short", "fallback"
+        self._fallback_reasons: Counter[str] = Counter()
+        self._counts_lock = threading.Lock()
 
     @property
     def name(self) -> str:
         return self.settings.model.name
+
+    @property
+    def window_stats(self) -> EncoderWindowStats:
+        """How the windows transcribed so far were encoded: at 30 s, on a short window, or short then 30 s."""
+        with self._counts_lock:
+            windows, reasons = self._windows.copy(), tuple(sorted(self._fallback_reasons.items()))
+        return EncoderWindowStats(windows["full"], windows["short"], windows["fallback"], reasons)
 
     def detect_language(self, window: Window, candidates: Collection[Language] = ()) -> LanguageGuess:
         """Whisper's language guess for the speech in `window`, with its probability; with
@@ -93,15 +136,7 @@ class SpeechRecognizer:
         if language.whisper is None:
             raise ModelError(f"Whisper cannot recognise {language.name}")
         prompt = previous_text[-_PROMPT_CHARACTERS:] if self.settings.condition_on_previous_text else ""
-        segments, _ = self._model.transcribe(
-            window.audio,
-            language=language.whisper,
-            beam_size=self.settings.beam_size,
-            vad_filter=False,  # the window holds speech only: our segmenter already ran Silero
-            condition_on_previous_text=self.settings.condition_on_previous_text,
-            initial_prompt=prompt or None,
-        )
-        for segment in segments:
+        for segment in self._decode(window, language.whisper, prompt):
             text = segment.text.strip()
             if not text:
                 continue
@@ -109,3 +144,58 @@ class SpeechRecognizer:
             # Whisper's closing timestamp can run past the audio it was given.
             end = window.to_source_time(min(segment.end, window.duration), is_end=True)
             yield RecognizedSegment(start, max(end, start), text, segment.avg_logprob, segment.no_speech_prob)
+
+    def _decode(self, window: Window, code: str, prompt: str) -> Iterator[WindowSegment]:
+        """The window's segments in window time: from a short window the guard trusts, else from 30 s."""
+        floor = self.encoder_floor
+        if floor is None or window_seconds(window.duration, floor) >= FULL_WINDOW_SECONDS:
+            self._count("full")
+        else:
+            tokenizer = self._tokenizer(code)
+            # The prompt as faster-whisper's transcribe() builds it from an initial prompt.
+            previous_tokens = tokenizer.encode(" " + prompt.strip()) if prompt else []
+            prompt_tokens = self._model.get_prompt(tokenizer, previous_tokens)
+            decoded = decode_short_window(
+                self._model, window.audio, tokenizer, prompt_tokens, self.settings.beam_size, floor
+            )
+            if decoded.failure is None:
+                self._count("short")
+                yield from decoded.segments
+                return
+            self._count("fallback", decoded.failure)
+        segments, _ = self._model.transcribe(
+            window.audio,
+            language=code,
+            beam_size=self.settings.beam_size,
+            vad_filter=False,  # the window holds speech only: our segmenter already ran Silero
+            condition_on_previous_text=self.settings.condition_on_previous_text,
+            initial_prompt=prompt or None,
+        )
+        for segment in segments:
+            yield WindowSegment(segment.start, segment.end, segment.text, segment.avg_logprob, segment.no_speech_prob)
+
+    def _encoder_floor(self, setting: str | float) -> float | None:
+        if setting == "full":
+            return None
+        if setting == "auto":
+            try:
+                size = model_size(self._model)
+            except Exception as error:  # as at loading: CTranslate2 raises assorted types
+                raise ModelError(f"cannot run the Whisper model in {self.settings.model}: {error}") from error
+            return size.auto_floor if size is not None else None
+        return float(setting)
+
+    def _tokenizer(self, code: str) -> Tokenizer:
+        if code not in self._tokenizers:
+            multilingual = self._model.model.is_multilingual
+            # An English-only model decodes English whatever it is told, as transcribe() does.
+            self._tokenizers[code] = Tokenizer(
+                self._model.hf_tokenizer, multilingual, task="transcribe", language=code if multilingual else "en"
+            )
+        return self._tokenizers[code]
+
+    def _count(self, outcome: str, reason: str | None = None) -> None:
+        with self._counts_lock:
+            self._windows[outcome] += 1
+            if reason is not None:
+                self._fallback_reasons[reason] += 1
