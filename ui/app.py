@@ -12,8 +12,10 @@ from pathlib import Path
 from types import TracebackType
 
 from translator import __version__
+from translator.cli.options import missing_settings_message
 from translator.config import AppConfig, load_config
 from translator.errors import TranslatorError
+from translator.paths import default_config_path
 
 logger = logging.getLogger(__name__)
 APP_NAME = "Offline Speech Translator"
@@ -48,6 +50,7 @@ def run(arguments: argparse.Namespace) -> int:
         )
         return 2
     app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)  # this process never makes a QCoreApplication of its own
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(DESKTOP_ID)
@@ -69,11 +72,11 @@ def run(arguments: argparse.Namespace) -> int:
 
 
 def _seed_config(path: Path | None) -> tuple[AppConfig | None, str | None]:
-    from translator.cli import default_config_path
-
     chosen = path or default_config_path()
     if path is None and not chosen.is_file():
         return None, None
+    if path is not None and not path.exists():
+        return None, missing_settings_message(path)
     try:
         return load_config(chosen), None
     except TranslatorError as error:

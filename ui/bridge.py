@@ -13,13 +13,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from translator.errors import TranslatorError
+from translator.errors import Remedy, TranslatorError
+from translator.models.hub import DownloadEvent, DownloadStarted, ModelInstalled
+from translator.models.hub import FileProgress as DownloadProgress
 from translator.models.loading import LoadEvent, ModelLoaded, ModelLoading
-from translator.models.store import DownloadEvent, DownloadStarted, ModelInstalled
-from translator.models.store import FileProgress as DownloadProgress
-from translator.pipeline.batch import Event as BatchEvent
-from translator.pipeline.batch import FileFailed, FileFinished, FileProgress, FileSkipped, FileStarted
-from translator.pipeline.live import (
+from translator.pipeline.batch_events import Event as BatchEvent
+from translator.pipeline.batch_events import FileFailed, FileFinished, FileProgress, FileSkipped, FileStarted
+from translator.pipeline.live_events import (
     FinalTranscript,
     InputLevel,
     InterimTranscript,
@@ -41,10 +41,20 @@ logger = logging.getLogger(__name__)
 STAGE_NAMES = {"recognition": "speech recognition", "translation": "translation", "synthesis": "voice"}
 
 
+# The core's remedies in the window's terms; a remedy with no control here (speech written to a file) adds nothing.
+_REMEDY_WORDING = {
+    Remedy.LIST_DEVICES: ": choose one from the Live tab's device lists (the refresh button finds new ones)",
+    Remedy.INPUT_FROM_FILE: ", or play an audio file as the input (File… beside the Live tab's input)",
+    Remedy.RUN_ON_CPU: ", or choose CPU in Settings",
+    Remedy.REAL_MODELS: ": choose real models in Settings (a profile, then Choose for the Live languages)",
+    Remedy.ANOTHER_MODEL_ID: ": rename its folder (or voice file), then import it again",
+}
+
+
 def describe_error(error: BaseException) -> str:
     """One line for the user: a core error's own message, or a short note for a bug (logged in full)."""
     if isinstance(error, TranslatorError):
-        return str(error)
+        return f"{error}{_REMEDY_WORDING.get(error.remedy, '')}" if error.remedy else str(error)
     logger.error("unexpected error", exc_info=error)
     return f"unexpected {type(error).__name__}: {error} (details in the log; please report it)"
 

@@ -3,15 +3,13 @@ and each file's state, progress, detected language, real-time factor and error a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QCheckBox,
     QFileDialog,
     QHBoxLayout,
@@ -19,118 +17,47 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionProgressBar,
-    QStyleOptionViewItem,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from translator.audio.files import AUDIO_EXTENSIONS
-from translator.pipeline.batch import BatchSettings, find_inputs
+from translator.pipeline.batch import BatchSettings
 from translator.pipeline.outputs import FORMATS
 from translator.pipeline.results import FileResult
+from ui.bridge import Background
+from ui.files_model import PROGRESS_COLUMN, FileRow, FilesModel, ProgressDelegate, find_rows
 from ui.sessions import State
 from ui.settings import SettingsStore
-from ui.widgets import AUTO, Index, LanguagePicker, RowsModel
+from ui.widgets import AUTO, HintedTable, LanguagePicker
 
-PROGRESS_COLUMN = 2
 # The order in which a finished file's outputs are worth opening.
 _OPEN_PREFERENCE = ("wav", "txt", "srt", "vtt", "json")
 
 
-@dataclass
-class FileRow:
-    path: Path
-    root: Path  # what the user added: the file itself or the folder it was found in
-    state: str = "queued"
-    progress: float = 0.0  # 0..1
-    language: str = ""
-    real_time_factor: float | None = None
-    message: str = ""
-    outputs: tuple[Path, ...] = field(default=())
-
-
-class FilesModel(RowsModel):
-    COLUMNS = ("file", "state", "progress", "language", "RTF", "result or error")
-    rows: list[FileRow]
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        row = self.rows[index.row()]
-        if role == Qt.ItemDataRole.UserRole:
-            return row.progress
-        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return None
-        result = row.message or (", ".join(path.name for path in row.outputs) if row.outputs else "")
-        rtf = "" if row.real_time_factor is None else f"{row.real_time_factor:.3f}"
-        values = (str(row.path) if role == Qt.ItemDataRole.ToolTipRole else row.path.name, row.state,
-                  f"{row.progress:.0%}", row.language, rtf, result)  # fmt: skip
-        return values[index.column()]
-
-    def add(self, rows: list[FileRow]) -> int:
-        known = {row.path for row in self.rows}
-        fresh = [row for row in rows if row.path not in known]
-        if fresh:
-            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(fresh) - 1)
-            self.rows.extend(fresh)
-            self.endInsertRows()
-        return len(fresh)
-
-    def remove(self, numbers: list[int]) -> None:
-        for number in sorted(numbers, reverse=True):
-            self.beginRemoveRows(QModelIndex(), number, number)
-            del self.rows[number]
-            self.endRemoveRows()
-
-    def clear(self) -> None:
-        self.beginResetModel()
-        self.rows.clear()
-        self.endResetModel()
-
-    def row_of(self, path: Path) -> int | None:
-        for number, row in enumerate(self.rows):
-            if row.path == path:
-                return number
-        return None
-
-    def update(self, path: Path, **changes: Any) -> None:
-        number = self.row_of(path)
-        if number is None:  # a folder with no audio in it fails before any file starts
-            self.add([FileRow(path, path)])
-            number = len(self.rows) - 1
-        for name, value in changes.items():
-            setattr(self.rows[number], name, value)
-        self.row_changed(number)
-
-
-class ProgressDelegate(QStyledItemDelegate):
-    """Draws the progress column as a progress bar in the current style."""
-
-    def paint(self, painter: Any, option: QStyleOptionViewItem, index: Index) -> None:
-        bar = QStyleOptionProgressBar()
-        bar.rect = option.rect.adjusted(2, 3, -2, -3)  # type: ignore[attr-defined]
-        bar.minimum, bar.maximum = 0, 100
-        bar.progress = round(100 * float(index.data(Qt.ItemDataRole.UserRole)))
-        bar.text = f"{bar.progress}%"
-        bar.textVisible = True
-        bar.state = option.state  # type: ignore[attr-defined]
-        QApplication.style().drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+def _names(folders: list[Path]) -> str:
+    return ", ".join(folder.name or str(folder) for folder in folders)
 
 
 class FilesView(QWidget):
     start_requested = Signal()
     cancel_requested = Signal()
+    play_requested = Signal(object)  # the Path of a translated speech track, to play in the app
+    stop_playing_requested = Signal()
     open_requested = Signal(object)  # a Path: a result file or a folder
 
-    def __init__(self, settings: SettingsStore, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: SettingsStore, parent: QWidget | None = None, background: Background | None = None
+    ) -> None:
         super().__init__(parent)
         self._settings = settings
+        self._background = background or Background(self)
+        self._searching: list[Path] = []  # folders dropped or added whose audio is still being looked for
+        self._idle = True
         self.setAcceptDrops(True)
         self.files = FilesModel()
-        self.table = QTableView()
+        self.table = HintedTable("Drop audio or video files or folders here, or add them.")
         self.table.setAccessibleName("Files to translate")
         self.table.setModel(self.files)
         self.table.setItemDelegateForColumn(PROGRESS_COLUMN, ProgressDelegate(self.table))
@@ -140,6 +67,7 @@ class FilesView(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(lambda index: self._open_result(index.row()))
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self.show_playing(self._playing))
         add_files, add_folder = QPushButton("Add files…"), QPushButton("Add folder…")
         remove, clear = QPushButton("Remove"), QPushButton("Clear list")
         add_files.clicked.connect(self._add_files_dialog)
@@ -167,9 +95,16 @@ class FilesView(QWidget):
         self.cancel.clicked.connect(self.cancel_requested)
         open_folder = QPushButton("Open output folder")
         open_folder.clicked.connect(self._open_folder)
+        self.play = QPushButton("Play translation")
+        self.play.setAccessibleName("Play the selected file's translated speech")
+        self.play.setToolTip("Play the selected file's speech track (wav) here")
+        self.play.clicked.connect(self._play_or_stop)
+        self.play.setEnabled(False)
+        self._playing: Path | None = None
         self.summary = QLabel("Drop audio or video files or folders here, or add them.")
         self.summary.setAccessibleName("Batch summary")
 
+        widget: QWidget  # the loops below hold different kinds
         list_row = QHBoxLayout()
         for button in self._list_buttons:
             list_row.addWidget(button)
@@ -183,7 +118,7 @@ class FilesView(QWidget):
         for box in self.formats.values():
             formats.addWidget(box)
         formats.addStretch(1)
-        for widget in (self.start, self.cancel, open_folder):
+        for widget in (self.start, self.cancel, self.play, open_folder):
             formats.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.addLayout(list_row)
@@ -212,16 +147,43 @@ class FilesView(QWidget):
         return [fmt for fmt, box in self.formats.items() if box.isChecked()]
 
     # Adding files.
-    def add_paths(self, paths: list[Path]) -> int:
-        """Add files, and the audio and video files inside folders; returns how many rows were added."""
-        rows = []
-        for root in paths:
-            found, problems = find_inputs([root], None)
-            rows += [FileRow(item.path, root) for item in found]
-            rows += [FileRow(problem.path, root, state="failed", message=problem.message) for problem in problems]
-        added = self.files.add(rows)
-        self.summary.setText(f"{len(self.files.rows)} files in the list")
-        return added
+    def add_paths(self, paths: list[Path]) -> None:
+        """Add files, and the audio and video files inside folders. Files are listed at once; folders are
+        searched off the GUI thread (a large tree takes seconds) and their rows appear when the search ends."""
+        folders = [path for path in paths if path.is_dir()]
+        if not folders:
+            self._add_rows(find_rows(paths))
+            return
+        self._searching += folders
+        self._show_list_state()
+
+        def found(rows: list[FileRow]) -> None:
+            self._forget_search(folders)
+            self._add_rows(rows)
+
+        def failed(message: str) -> None:
+            self._forget_search(folders)
+            self._show_list_state()
+            self.summary.setText(f"Could not look through {_names(folders)}: {message}")
+
+        self._background.run("find-audio", lambda: find_rows(paths), found, failed)
+
+    def _forget_search(self, folders: list[Path]) -> None:
+        for folder in folders:
+            self._searching.remove(folder)
+
+    def _add_rows(self, rows: list[FileRow]) -> None:
+        self.files.add(rows)
+        self._show_list_state()
+
+    def _show_list_state(self) -> None:
+        # Translate waits for the searches: the batch would miss the folders whose rows are not listed yet.
+        self.start.setEnabled(self._idle and not self._searching)
+        if self._searching:
+            self.summary.setText(f"Looking for audio in {_names(self._searching)}…")
+        else:
+            count = len(self.files.rows)
+            self.summary.setText(f"{count} {'file' if count == 1 else 'files'} in the list")
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if any(url.isLocalFile() for url in event.mimeData().urls()):
@@ -283,7 +245,8 @@ class FilesView(QWidget):
 
     def show_state(self, state: str) -> None:
         idle = state == State.IDLE.value
-        self.start.setEnabled(idle)
+        self._idle = idle
+        self.start.setEnabled(idle and not self._searching)
         self.cancel.setEnabled(state in (State.LOADING.value, State.RUNNING.value))
         for widget in (*self._list_buttons, self.source, self.target, self.output_folder, *self.formats.values()):
             widget.setEnabled(idle)
@@ -312,6 +275,7 @@ class FilesView(QWidget):
             message="",
             outputs=result.outputs,
         )
+        self.show_playing(self._playing)  # the selected row may have a speech track now
 
     def file_failed(self, path: Path, message: str) -> None:
         self.files.update(path, state="failed", message=message)
@@ -335,6 +299,27 @@ class FilesView(QWidget):
         path = self.result_to_open(number)
         if path is not None:
             self.open_requested.emit(path)
+
+    def speech_track(self, number: int) -> Path | None:
+        """The translated speech track of row `number`, if it has one."""
+        return next((path for path in self.files.rows[number].outputs if path.suffix == ".wav"), None)
+
+    def _selected_track(self) -> Path | None:
+        selected = self.table.selectionModel().selectedRows()
+        return self.speech_track(selected[0].row()) if selected else None
+
+    def show_playing(self, path: Path | None) -> None:
+        """What the app is playing now (None: nothing): the Play button becomes Stop while it plays."""
+        self._playing = path
+        self.play.setText("Stop playing" if path is not None else "Play translation")
+        self.play.setEnabled(path is not None or self._selected_track() is not None)
+
+    def _play_or_stop(self) -> None:
+        track = self._selected_track()
+        if self._playing is not None:
+            self.stop_playing_requested.emit()
+        elif track is not None:
+            self.play_requested.emit(track)
 
     def _open_folder(self) -> None:
         selected = self.table.selectionModel().selectedRows()

@@ -12,7 +12,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from translator.pipeline.live import LiveStats, UtteranceDone
+from translator.pipeline.live_events import LiveStats, UtteranceDone
 from translator.pipeline.timeline import STAGES, UtteranceTimeline
 
 # The stages of the wait a user feels, in order, each from its start to its end after speech ended.
@@ -21,7 +21,8 @@ BAR_STAGES = (
     ("recognition", "recognition", "recognition_start", "recognition_end"),
     ("translation", "translation", "translation_start", "translation_end"),
     ("synthesis", "synthesis (first sentence)", "synthesis_start", "first_audio"),
-    ("playback_wait", "playback wait", "first_audio", "first_played"),
+    # From the hand-over to the sink: audio made ahead of the confirmed end is held, not waiting for the device.
+    ("playback_wait", "playback wait", "handed_to_sink", "first_played"),
 )
 STAGE_LABELS = {
     "end_wait": "VAD end wait",
@@ -195,7 +196,7 @@ class LatencyPanel(QGroupBox):
         layout.addStretch(1)
         self.show_stats(None)
 
-    def show_utterance(self, done: UtteranceDone) -> None:
+    def show_utterance(self, done: UtteranceDone, speaking: bool = True) -> None:
         timeline = done.timeline
         self.stage_bars.show_timeline(timeline)
         total = timeline.speech_to_speech
@@ -203,7 +204,7 @@ class LatencyPanel(QGroupBox):
             self.headline.setText(f"speech → speech: {_ms(total)}  (#{done.utterance})")
             self.history.add(total)
         else:
-            self.headline.setText(f"#{done.utterance}: not spoken")
+            self.headline.setText(f"#{done.utterance}: " + ("not spoken" if speaking else "text only"))
 
     def percentile_text(self, stage: str) -> tuple[str, str, str]:
         p50, p95, count = self._percentiles[stage]

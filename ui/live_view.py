@@ -17,25 +17,29 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from translator.audio.devices import AudioDevice
+from translator.audio.files import AUDIO_EXTENSIONS
+from translator.errors import TranslatorError
 from translator.files import write_text_atomic
 from translator.languages import Language
-from translator.pipeline.live import LiveStats, UtteranceDone
+from translator.models.folders import DEMO_SPEECH_NOTE, demo_languages
+from translator.pipeline.live_events import LiveStats, UtteranceDone
 from translator.pipeline.outputs import TEXT_FORMATS, render_captions
+from ui.bridge import Background
 from ui.latency import LatencyPanel
 from ui.sessions import State
 from ui.settings import SettingsStore
 from ui.transcript import TranscriptModel
-from ui.widgets import AUTO, LOOPBACK, DevicePicker, LanguagePicker, LevelMeter
+from ui.widgets import AUTO, LOOPBACK, DevicePicker, HintedTable, LanguagePicker, LevelMeter
 
 _STATUS = {"idle": "Stopped", "loading": "Loading models…", "running": "Listening", "stopping": "Stopping…"}
 SAVE_FILTERS = "Text (*.txt);;SubRip subtitles (*.srt);;WebVTT subtitles (*.vtt)"
+REAL_MODELS_LINK = "get real models"
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class LiveChoices:
     conversation: bool
     input_device: str | None
     loopback: bool
+    input_file: Path | None
     output_device: str | None
     speech: bool
     push_to_talk: bool
@@ -58,11 +63,17 @@ class LiveView(QWidget):
     talk_pressed = Signal()
     talk_released = Signal()
     refresh_devices_requested = Signal()
+    real_models_requested = Signal()
     save_failed = Signal(str)
+    transcript_saved = Signal(object)  # the Path written
 
-    def __init__(self, settings: SettingsStore, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: SettingsStore, parent: QWidget | None = None, background: Background | None = None
+    ) -> None:
         super().__init__(parent)
         self._settings = settings
+        self._background = background or Background(self)
+        self._speaking = True  # whether the running session speaks (no sink: text only)
         self.source = LanguagePicker("Spoken language", allow_auto=True)
         self.target = LanguagePicker("Translate into", allow_auto=False)
         self.swap = QToolButton()
@@ -79,6 +90,11 @@ class LiveView(QWidget):
         self.refresh.setToolTip("Look for sound devices again")
         self.refresh.setAccessibleName("Refresh sound devices")
         self.refresh.clicked.connect(self.refresh_devices_requested)
+        self.input_file = QToolButton()
+        self.input_file.setText("File…")
+        self.input_file.setAccessibleName("Play an audio file as the input")
+        self.input_file.setToolTip("Translate a recording as if it were spoken now, in real time")
+        self.input_file.clicked.connect(self._choose_input_file)
         self.speech = QCheckBox("Speak translation")
         self.start = QPushButton("Start")
         self.start.setAccessibleName("Start or stop live translation")
@@ -97,9 +113,17 @@ class LiveView(QWidget):
         self.level = LevelMeter()
         self.status = QLabel("Stopped")
         self.status.setAccessibleName("Live status")
+        self.demo_notice = QLabel(f"<b>Demo models</b> · <a href='real'>{REAL_MODELS_LINK}</a>")
+        self.demo_notice.setAccessibleName("Demo models in use")
+        self.demo_notice.setToolTip(
+            f"The demo models answer every utterance with one placeholder sentence, in {demo_languages()} only; "
+            f"{DEMO_SPEECH_NOTE}."
+        )
+        self.demo_notice.linkActivated.connect(lambda _: self.real_models_requested.emit())
+        self.demo_notice.hide()
 
         self.transcript = TranscriptModel()
-        self.table = QTableView()
+        self.table = HintedTable()
         self.table.setAccessibleName("Transcript")
         self.table.setModel(self.transcript)
         self.table.setWordWrap(True)
@@ -119,19 +143,22 @@ class LiveView(QWidget):
         save.clicked.connect(self._save_dialog)
         self.latency = LatencyPanel()
 
+        widget: QWidget  # each row's loop holds different kinds
         languages = QHBoxLayout()
         for widget in (QLabel("From"), self.source, self.swap, QLabel("to"), self.target, self.conversation):
             languages.addWidget(widget)
         languages.addStretch(1)
         devices = QHBoxLayout()
-        for widget in (QLabel("Input"), self.input_device, QLabel("Output"), self.output_device, self.refresh):
+        for widget in (QLabel("Input"), self.input_device, self.input_file, QLabel("Output"), self.output_device):
             devices.addWidget(widget)
+        devices.addWidget(self.refresh)
         devices.addWidget(self.speech)
         devices.addStretch(1)
         controls = QHBoxLayout()
         for widget in (self.start, self.push_to_talk, self.talk, self.level, self.status):
             controls.addWidget(widget)
         controls.addStretch(1)
+        controls.addWidget(self.demo_notice)
         transcript_buttons = QHBoxLayout()
         transcript_buttons.addStretch(1)
         for button in (copy, clear, save):
@@ -183,12 +210,14 @@ class LiveView(QWidget):
     def choices(self) -> LiveChoices:
         device = self.input_device.choice()
         output = self.output_device.choice()
+        file = self.input_device.chosen_file()
         return LiveChoices(
             source=self.source.language(),
             target=self.target.language(),
             conversation=self.conversation.isChecked(),
-            input_device=None if device in ("", LOOPBACK) else device,
+            input_device=None if device in ("", LOOPBACK) or file is not None else device,
             loopback=device == LOOPBACK,
+            input_file=file,
             output_device=output or None,
             speech=self.speech.isChecked(),
             push_to_talk=self.push_to_talk.isChecked(),
@@ -220,7 +249,7 @@ class LiveView(QWidget):
         idle = state == State.IDLE.value
         self.start.setText("Start" if idle else "Stop")
         self.start.setEnabled(state != State.STOPPING.value)
-        for widget in (self.source, self.target, self.swap, self.conversation, self.input_device):
+        for widget in (self.source, self.target, self.swap, self.conversation, self.input_device, self.input_file):
             widget.setEnabled(idle)
         for widget in (self.output_device, self.refresh, self.speech, self.push_to_talk):
             widget.setEnabled(idle)
@@ -231,20 +260,37 @@ class LiveView(QWidget):
             self.talk.setText("Talk (F2)")
             self.talk.blockSignals(False)
         if not (state == State.RUNNING.value and self.status.text().startswith("Listening to")):  # keep the devices
-            self.status.setText(
-                {"idle": "Stopped", "loading": "Loading models…", "running": "Listening", "stopping": "Stopping…"}[
-                    state
-                ]
-            )
+            self.status.setText(_STATUS[state])
         if idle:
             self.level.reset_level()
 
+    def show_guidance(self, has_models: bool, demo: bool) -> None:
+        """Say what to do next: the empty transcript's hint, and whether the demo models are in use."""
+        if not has_models:
+            hint = "Choose models in Settings (or try the demo models), then press Start and speak."
+        else:
+            hint = "Press Start (Ctrl+Enter) and speak: each utterance appears here, then its translation."
+            if demo:
+                hint += f"\n\nDemo models: one placeholder sentence in {demo_languages()}, whatever you say."
+        self.table.set_hint(hint)
+        self.demo_notice.setVisible(demo)
+        self.transcript.set_demo(demo)
+
+    def _choose_input_file(self) -> None:
+        patterns = " ".join(f"*{extension}" for extension in sorted(AUDIO_EXTENSIONS))
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Play an audio file as the input", "", f"Audio and video ({patterns});;All files (*)"
+        )
+        if name:
+            self.input_device.set_file(Path(name))
+
     def show_running(self, source: str, sink: str) -> None:
+        self._speaking = bool(sink)
         self.status.setText(f"Listening to {source}" + (f", speaking on {sink}" if sink else ""))
 
     def show_done(self, done: UtteranceDone) -> None:
-        self.transcript.set_done(done)
-        self.latency.show_utterance(done)
+        self.transcript.set_done(done, self._speaking)
+        self.latency.show_utterance(done, self._speaking)
 
     def show_stats(self, stats: LiveStats) -> None:
         self.latency.show_stats(stats)
@@ -260,13 +306,21 @@ class LiveView(QWidget):
             self.save_transcript(Path(path) if Path(path).suffix else Path(path + suffix))
 
     def save_transcript(self, path: Path) -> None:
-        """Write the final lines as text (said line, then its translation) or bilingual SRT/WebVTT."""
+        """Write the final lines as text (said line, then its translation) or bilingual SRT/WebVTT. The text is
+        taken now; the file is written off the GUI thread, then `transcript_saved` or `save_failed` follows."""
         fmt = path.suffix.lower().lstrip(".")
         if fmt not in TEXT_FORMATS:
             self.save_failed.emit(f"cannot save as .{fmt}: name the file .txt, .srt or .vtt")
             return
-        try:
-            text = self.transcript.plain_text() + "\n" if fmt == "txt" else None
-            write_text_atomic(path, text if text is not None else render_captions(self.transcript.captions(), fmt))
-        except OSError as error:
-            self.save_failed.emit(f"cannot save the transcript to {path}: {error}")
+        text = self.transcript.plain_text() + "\n" if fmt == "txt" else render_captions(self.transcript.captions(), fmt)
+        self._background.run(
+            "save-transcript", lambda: _write_transcript(path, text), self.transcript_saved.emit, self.save_failed.emit
+        )
+
+
+def _write_transcript(path: Path, text: str) -> Path:
+    try:
+        write_text_atomic(path, text)  # fsync'd: slow on some disks, so never on the GUI thread
+    except OSError as error:  # a full disk or a read-only folder is the user's to fix, not a bug to log
+        raise TranslatorError(f"cannot save the transcript to {path}: {error}") from error
+    return path

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import platformdirs
@@ -12,28 +11,30 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QScrollArea, QTa
 
 from translator import __version__
 from translator.audio.devices import AudioDevice, list_devices, refresh_devices
-from translator.config import AppConfig, ModelPaths, load_config
-from translator.errors import TranslatorError
-from translator.models.catalog import ChainPlan, describe_size, describe_total, plan_chain
-from translator.models.folders import DEMO_MARKER
+from translator.config import AppConfig
+from translator.models.folders import DEMO_SPEECH_NOTE
 from translator.models.loading import ModelCache
-from translator.models.store import FirstStart, ModelStore, first_start_plan
+from translator.models.store import ModelStore
+from translator.paths import log_path
 from translator.pipeline.batch import BatchReport
-from translator.pipeline.live import LiveSettings
+from translator.pipeline.live_events import LiveSettings
 from translator.stages.live_segmentation import LiveSegmenterSettings
 from ui.bridge import Background, CoreBridge
 from ui.files_view import FilesView
 from ui.live_view import LiveView
+from ui.model_catalog import CatalogController
+from ui.models_guide import MODELS_CAUSE, NO_MODELS_MESSAGE, ModelsGuide
+from ui.player import ResultPlayer
 from ui.sessions import BatchController, LiveController, LiveRequest, State
 from ui.settings import SettingsStore
 from ui.settings_view import SettingsView
 from ui.widgets import MessageBanner
 
 _SHUTDOWN_SECONDS = 5.0
-NO_MODELS_MESSAGE = (
-    "No models chosen yet: choose a model folder for each stage in Settings, "
-    "or press Settings → Use demo models to try the app (placeholder output)."
-)
+# What a banner was shown for, so it goes once that is fixed.
+_LANGUAGES, _FILES, _FORMATS, _DEVICES = "languages", "files", "formats", "devices"
+# The transcript's line about the demo voice (its tooltip, the status bar and the README say it in full).
+DEMO_QUEUE_NOTICE = "Demo voice: the same 4 s sentence every time, so quick utterances queue behind it"
 
 
 def demo_models_folder() -> Path:
@@ -51,8 +52,6 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.demo_folder = demo_folder or demo_models_folder()
         self.store = store or ModelStore()
-        self._plan: ChainPlan | None = None
-        self._cancel_download = threading.Event()
         self.setWindowTitle("Offline Speech Translator")
         self.settings = settings
         self.bridge = CoreBridge(self)
@@ -60,10 +59,13 @@ class MainWindow(QMainWindow):
         self.cache = ModelCache(self.bridge.on_load_event)
         self.live = LiveController(self.bridge, self.cache, self.background)
         self.batch = BatchController(self.bridge, self.cache, self.background)
+        self.catalog = CatalogController(self.store, self.bridge, self.background)
 
         self.banner = MessageBanner()
-        self.live_view = LiveView(settings)
-        self.files_view = FilesView(settings)
+        # The views' background work (a transcript save, a folder search) shares the window's helper, so
+        # closing the window waits for it too.
+        self.live_view = LiveView(settings, background=self.background)
+        self.files_view = FilesView(settings, background=self.background)
         self.settings_view = SettingsView(settings, seed)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Views")
@@ -76,20 +78,38 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+        self.banner.float_over(central, self.tabs.tabBar())  # over the pages: a message never moves a control
+        self.player = ResultPlayer(self.background, self)
+        self.open_url = QDesktopServices.openUrl  # replaced in tests, where no desktop opens anything
         self.demo_label = QLabel()
         self.demo_label.setAccessibleName("Demo models notice")
         self.statusBar().addPermanentWidget(self.demo_label)
+        self.models = ModelsGuide(
+            store=self.store,
+            catalog=self.catalog,
+            cache=self.cache,
+            background=self.background,
+            bridge=self.bridge,
+            banner=self.banner,
+            settings=self.settings_view,
+            live=self.live_view,
+            demo_folder=self.demo_folder,
+            demo_label=self.demo_label,
+            show_settings=self._settings_tab,
+            status=self.statusBar().showMessage,
+        )
         self._menus()
         self._connect()
         self._restore()
         self.refresh_devices(rescan=False)
-        self._update_demo_notice()
+        self.models.update_demo_notice()
         if not self.settings_view.has_models():
-            self.banner.show_info(NO_MODELS_MESSAGE)
-            self._offer_first_models()
+            self.banner.show_info(NO_MODELS_MESSAGE, cause=MODELS_CAUSE)
+            self.models.offer_first_models()
+        elif self.models.demo_in_use():
+            self.models.show_demo_banner()
 
     def _menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -122,15 +142,23 @@ class MainWindow(QMainWindow):
         bridge.live_notice.connect(transcript.add_notice)
         bridge.live_notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
         bridge.live_started.connect(live.show_running)
+        bridge.live_started.connect(self._live_started)
         bridge.live_error.connect(lambda stage, message: self.banner.show_error(message))
         self.live.state_changed.connect(live.show_state)
         self.live.failed.connect(self.banner.show_error)
+        self.live.notice.connect(self.banner.show_info)
+        self.live.notice.connect(transcript.add_notice)
+        live.real_models_requested.connect(self.models.show_real_models)
+        for picker in (live.source, live.target):
+            picker.currentIndexChanged.connect(lambda _: self.banner.resolve(_LANGUAGES))
+        live.conversation.toggled.connect(lambda _: self.banner.resolve(_LANGUAGES))
         live.start_requested.connect(self.start_live)
         live.stop_requested.connect(self.live.stop)
         live.talk_pressed.connect(self.live.press)
         live.talk_released.connect(self.live.release)
         live.refresh_devices_requested.connect(lambda: self.refresh_devices(rescan=True))
         live.save_failed.connect(self.banner.show_error)
+        live.transcript_saved.connect(lambda path: self.statusBar().showMessage(f"Transcript saved to {path}", 5000))
 
         files = self.files_view
         bridge.file_started.connect(files.file_started)
@@ -140,29 +168,18 @@ class MainWindow(QMainWindow):
         bridge.file_skipped.connect(files.file_skipped)
         self.batch.state_changed.connect(files.show_state)
         self.batch.failed.connect(self.banner.show_error)
+        self.batch.notice.connect(self.banner.show_info)
         self.batch.finished.connect(self._batch_finished)
         files.start_requested.connect(self.start_batch)
         files.cancel_requested.connect(self.batch.cancel)
-        files.open_requested.connect(lambda path: QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
-
-        models = self.settings_view
-        bridge.model_loading.connect(models.show_loading)
-        bridge.model_loading.connect(lambda stage, path: self.statusBar().showMessage(f"Loading {Path(path).name}…"))
-        bridge.model_loaded.connect(models.show_loaded)
-        bridge.model_loaded.connect(
-            lambda stage, path, seconds: self.statusBar().showMessage(
-                f"Loaded {Path(path).name} in {seconds:.1f} s", 5000
-            )
-        )
-        bridge.download_started.connect(lambda model_id, files, total: models.show_downloading(True))
-        bridge.download_progress.connect(models.show_download_progress)
-        models.plan_requested.connect(self.plan_models)
-        models.download_requested.connect(self.download_plan)
-        models.cancel_download_requested.connect(self._cancel_download.set)
-        models.demo_models_requested.connect(self.use_demo_models)
-        models.load_requested.connect(self.load_models_now)
-        for field in (models.whisper, models.translation):
-            field.edit.editingFinished.connect(self._update_demo_notice)
+        files.open_requested.connect(self.open_path)
+        files.play_requested.connect(self.play_result)
+        files.stop_playing_requested.connect(self.player.stop)
+        files.files.rowsInserted.connect(lambda *_: self.banner.resolve(_FILES))
+        for box in files.formats.values():
+            box.toggled.connect(lambda _: self.banner.resolve(_FORMATS))
+        self.player.playing.connect(files.show_playing)
+        self.player.failed.connect(self.banner.show_error)
 
     def _restore(self) -> None:
         geometry = self.settings.get_bytes("window/geometry")
@@ -181,11 +198,12 @@ class MainWindow(QMainWindow):
     # Live.
     def start_live(self) -> None:
         choices = self.live_view.choices()
-        if not self.settings_view.has_models():
-            self.banner.show_error(NO_MODELS_MESSAGE)
+        if not self.models.require_models():
             return
         if choices.conversation and (choices.source is None or choices.source == choices.target):
-            self.banner.show_error("Conversation mode needs two different languages: choose the spoken one too.")
+            self.banner.show_error(
+                "Conversation mode needs two different languages: choose the spoken one too.", cause=_LANGUAGES
+            )
             return
         options = self.settings_view
         pair = (choices.source, choices.target)
@@ -206,6 +224,7 @@ class MainWindow(QMainWindow):
             settings,
             input_device=choices.input_device,
             loopback=choices.loopback,
+            input_file=choices.input_file,
             output_device=choices.output_device,
             speech=choices.speech,
         )
@@ -219,24 +238,32 @@ class MainWindow(QMainWindow):
                 refresh_devices()
             return list_devices()
 
+        def found(devices: list[AudioDevice]) -> None:
+            self.live_view.set_devices(devices)
+            self.banner.resolve(_DEVICES)
+
         def failed(message: str) -> None:
-            self.banner.show_info(f"Live translation needs sound devices: {message}")
+            self.banner.show_info(
+                f"Live translation needs sound devices: {message}; a recording still works (File… beside Input).",
+                cause=_DEVICES,
+            )
 
         if self.live.state is State.IDLE:  # rescanning closes PortAudio under a running stream
-            self.background.run("devices", work, self.live_view.set_devices, failed)
+            self.background.run("devices", work, found, failed)
 
     # Files.
     def start_batch(self) -> None:
         files = self.files_view
         inputs = files.pending()
         if not inputs:
-            self.banner.show_error("Nothing to translate: add files or folders first (or drop them on the list).")
+            self.banner.show_error(
+                "Nothing to translate: add files or folders first (or drop them on the list).", cause=_FILES
+            )
             return
-        if not self.settings_view.has_models():
-            self.banner.show_error(NO_MODELS_MESSAGE)
+        if not self.models.require_models():
             return
         if not files.chosen_formats():
-            self.banner.show_error("Choose at least one output format.")
+            self.banner.show_error("Choose at least one output format.", cause=_FORMATS)
             return
         self.banner.hide()
         self.save_settings()
@@ -246,156 +273,46 @@ class MainWindow(QMainWindow):
     def _batch_finished(self, report: BatchReport) -> None:
         self.files_view.batch_finished(len(report.finished), len(report.skipped), len(report.failed))
         if report.failed:
+            total = len(report.failed) + len(report.finished)
+            others = "the other files were translated" if report.finished else "no file was translated"
             self.banner.show_error(
-                f"{len(report.failed)} of {len(report.failed) + len(report.finished)} files failed; "
-                "the error is in each file's row, the other files were translated."
-            )
-
-    # Models.
-    def use_demo_models(self) -> None:
-        from translator.models.demo import build_demo_models
-
-        folder = self.demo_folder
-
-        def built(config_path: Path) -> None:
-            config = load_config(config_path)
-            self.settings_view.set_models(config.models)
-            self.settings_view.show_load_finished(f"Demo models ready in {folder}")
-            self._update_demo_notice()
-            self.banner.show_info("Demo models in use: they run the real pipeline but their words are placeholders.")
-
-        self.settings_view.show_load_finished("Building the demo models…")
-        self.background.run("demo-models", lambda: build_demo_models(folder), built, self.banner.show_error)
-
-    def _offer_first_models(self) -> None:
-        """With no models chosen: offer the catalog's chain for the Live languages (its size, one click),
-        or, with no network, say so and offer the demo models. The Hub check runs off the GUI thread."""
-        choices = self.live_view.choices()
-        profile = self.settings_view.profile.currentText()
-
-        def offer(first: FirstStart) -> None:
-            if self.settings_view.has_models():  # chosen meanwhile
-                return
-            languages = f"{choices.source.name if choices.source else 'any language'} → {choices.target.name}"
-            demo = ("Use demo models", self.use_demo_models)
-            if not first.needed:
-                self.plan_models()
-                self.banner.show_info(
-                    "Models are installed: choose them in Settings.", [("Settings", self._settings_tab)]
-                )
-            elif first.online is False:
-                self.banner.show_info(
-                    f"No models yet, and {first.network_message}. Try the app with the demo models "
-                    "(placeholder output), or import models copied from another computer (translator models import).",
-                    [demo],
-                )
-            else:
-                self.banner.show_info(
-                    f"No models yet: download the {first.profile} models for {languages} ({first.size_text}) once, "
-                    "then everything works offline.",
-                    [(f"Download ({first.size_text})", self.download_plan), demo],
-                )
-                self.plan_models()
-
-        if choices.target is not None:
-            self.background.run(
-                "first-start",
-                lambda: first_start_plan(self.store, choices.target, choices.source, profile),
-                offer,
-                lambda message: None,  # the offer is a convenience: the banner already says what to do
+                f"{len(report.failed)} of {total} {'file' if total == 1 else 'files'} failed; "
+                f"the error is in each file's row, {others}."
             )
 
     def _settings_tab(self) -> None:
         self.tabs.setCurrentIndex(self.tabs.count() - 1)
 
-    def plan_models(self) -> None:
-        """Choose the catalog's chain for the Live tab's languages and show it, with what is installed."""
-        choices = self.live_view.choices()
-        if choices.target is None:
+    def _live_started(self, source: str, sink: str) -> None:
+        if sink and self.models.demo_in_use():  # why playback queues, before anyone judges the delay by it
+            self.live_view.transcript.add_notice(DEMO_QUEUE_NOTICE)
+            self.statusBar().showMessage(f"Demo models: {DEMO_SPEECH_NOTE}", 20_000)
+
+    def open_path(self, path: Path) -> None:
+        """Open a file or folder with the desktop's application for it; where none does, say so, and offer to
+        play a speech track here."""
+        if self.open_url(QUrl.fromLocalFile(str(path))):
             return
-        try:
-            plan = plan_chain(
-                self.store.catalog, choices.source, choices.target, self.settings_view.profile.currentText()
+        if not path.exists():
+            self.banner.show_error(f"{path} does not exist (moved or deleted?)")
+        elif path.is_dir():
+            self.banner.show_info(f"Nothing on this computer is set up to open folders: the folder is {path}")
+        else:
+            play = [("Play it here", lambda: self.play_result(path))] if path.suffix == ".wav" else []
+            self.banner.show_info(
+                f"Nothing on this computer is set up to open {path.suffix} files: {path.name} is in {path.parent}",
+                play,
             )
-        except TranslatorError as error:
-            self.settings_view.show_plan(str(error), downloadable=False)
-            return
-        self._plan = plan
-        installed = {model.id for model in self.store.installed()}
-        missing = [model for model in plan.models if model.id not in installed]
-        lines = [f"{model.stage}: {model.name} ({model.id}, {describe_size(model.size)})"
-                 + ("" if model.id in installed else " — not installed") for model in plan.models]  # fmt: skip
-        lines += list(plan.notes)
-        lines.append(f"to download: {describe_total(missing)}" if missing else "all installed: in use")
-        self.settings_view.show_plan("\n".join(lines), downloadable=bool(missing))
-        if not missing:
-            self._use_plan(plan)
-
-    def download_plan(self) -> None:
-        """Download what the chosen chain lacks, with progress; then use it."""
-        if self._plan is None:
-            self.plan_models()
-        plan = self._plan
-        if plan is None:
-            return
-        self._cancel_download.clear()
-        self.settings_view.show_downloading(True)
-        installed = {model.id for model in self.store.installed()}
-
-        def work() -> ChainPlan:
-            for model in plan.models:
-                if model.id not in installed:
-                    self.store.download(model.id, self.bridge.on_download_event, self._cancel_download)
-            return plan
-
-        def failed(message: str) -> None:
-            self.settings_view.show_downloading(False)
-            self.banner.show_error(message)
-
-        self.background.run("download", work, self._downloaded, failed)
-
-    def _downloaded(self, plan: ChainPlan) -> None:
-        self.settings_view.show_downloading(False)
-        self.plan_models()
-        self.banner.show_info(f"Models installed in {self.store.root}: they work offline from now on.")
-
-    def _use_plan(self, plan: ChainPlan) -> None:
-        # The voices field names the whole store, so each language (conversation mode: two) finds its voice.
-        self.settings_view.set_models(
-            ModelPaths(
-                self.store.path_of(plan.recognition.id),
-                self.store.path_of(plan.translation.id),
-                self.store.root if plan.voice is not None else None,
-            )
-        )
-        self._update_demo_notice()
-
-    def load_models_now(self) -> None:
-        choices = self.live_view.choices()
-        targets = [language for language in (choices.target,) if language is not None]
-        config = self.settings_view.app_config()
-
-        def work() -> None:
-            self.cache.load(config, targets, choices.speech, 1, "turn off Speak translation on the Live tab")
-
-        self.background.run(
-            "load",
-            work,
-            lambda _: self.settings_view.show_load_finished("Models loaded and ready."),
-            lambda message: (self.settings_view.show_load_finished(""), self.banner.show_error(message)),
-        )
-
-    def _update_demo_notice(self) -> None:
-        models = self.settings_view.app_config().models
-        demo = any(path is not None and (path / DEMO_MARKER).exists() for path in (models.whisper, models.translation))
-        self.demo_label.setText("Demo models: placeholder output" if demo else "")
 
     def _open_log_folder(self) -> None:
-        from translator.cli import log_path
-
         folder = log_path().parent
-        folder.mkdir(parents=True, exist_ok=True)
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        folder.mkdir(parents=True, exist_ok=True)  # before anything was logged
+        self.open_path(folder)
+
+    def play_result(self, path: Path) -> None:
+        """Play a translated speech track on the Live tab's output device."""
+        self.player.play(path, self.live_view.choices().output_device)
+        self.statusBar().showMessage(f"Playing {path.name}…", 5000)
 
     def show_unexpected_error(self, message: str) -> None:
         self.banner.show_error(message)
@@ -403,6 +320,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Save every choice, then stop a running session or batch before the window goes."""
         self.save_settings()
+        self.player.stop()
         self.batch.cancel()
         self.live.shutdown(_SHUTDOWN_SECONDS)
         self.batch.shutdown(_SHUTDOWN_SECONDS)

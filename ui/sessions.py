@@ -7,19 +7,22 @@ starts without loading again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from translator.audio.playback import AudioSink, PlaybackMark, SpeakerSink
-from translator.audio.sources import MicrophoneSource
+from translator.audio.playback import AudioSink, SpeakerSink
+from translator.audio.sources import AudioSource, FileSource, MicrophoneSource
 from translator.config import AppConfig
+from translator.errors import TranslatorError
 from translator.languages import Language
 from translator.models.loading import ModelCache
 from translator.pipeline.batch import BatchReport, BatchSettings, BatchTranslator, Pipeline
-from translator.pipeline.live import LiveSettings, LiveTranslator
+from translator.pipeline.live import LiveTranslator
+from translator.pipeline.live_events import LiveSettings
 from ui.bridge import Background, CoreBridge
 
 NO_VOICE_HINT = "choose a voice in Settings, or turn off spoken output"
@@ -39,6 +42,7 @@ class LiveRequest:
 
     input_device / output_device: a device name, or None for the system default.
     loopback: record what the computer plays instead of a microphone.
+    input_file: an audio file played in real time as the input instead of a device (the session ends with it).
     speech: speak the translation; False shows text only.
     """
 
@@ -46,6 +50,7 @@ class LiveRequest:
     settings: LiveSettings
     input_device: str | None = None
     loopback: bool = False
+    input_file: Path | None = None
     output_device: str | None = None
     speech: bool = True
 
@@ -58,10 +63,14 @@ class LiveRequest:
 
 
 class LiveController(QObject):
-    """One live session at a time: `start(request)`, `press()`/`release()`, `stop()`."""
+    """One live session at a time: `start(request)`, `press()`/`release()`, `stop()`.
+
+    notice(text): something the user should know about the session that started (a language no voice speaks).
+    """
 
     state_changed = Signal(str)
     failed = Signal(str)
+    notice = Signal(str)
 
     def __init__(self, bridge: CoreBridge, cache: ModelCache, background: Background) -> None:
         super().__init__()
@@ -82,15 +91,18 @@ class LiveController(QObject):
         self._background.run("live-start", lambda: self._open(request), self._on_opened, self._on_start_failed)
 
     def _open(self, request: LiveRequest) -> LiveTranslator | None:
-        models = self._cache.load(request.config, request.targets, request.speech, 1, NO_VOICE_HINT)
-        engines: list[LiveTranslator] = []
-
-        def on_mark(mark: PlaybackMark) -> None:
-            if engines:
-                engines[0].on_playback(mark)
-
-        source = MicrophoneSource(request.input_device, loopback=request.loopback)
-        sink: AudioSink | None = SpeakerSink(request.output_device, on_mark=on_mark) if request.speech else None
+        models = self._cache.load(
+            request.config, request.targets, request.speech, 1, NO_VOICE_HINT, text_only_without_voice=True
+        )
+        if models.unspoken:  # emitted from this worker thread: queued to the window
+            self.notice.emit(f"{_unspoken_text(models.unspoken)}: the translation is shown, not spoken.")
+        source: AudioSource = (
+            FileSource(request.input_file)
+            if request.input_file is not None
+            else MicrophoneSource(request.input_device, loopback=request.loopback)
+        )
+        speech = request.speech and not models.unspoken
+        sink: AudioSink | None = SpeakerSink(request.output_device) if speech else None
         engine = LiveTranslator(
             models.recognizer,
             models.translator,
@@ -100,7 +112,6 @@ class LiveController(QObject):
             request.settings,
             self._bridge.on_live_event,
         )
-        engines.append(engine)
         try:
             engine.start()
         except BaseException:
@@ -155,6 +166,8 @@ class LiveController(QObject):
     def _publish_stats(self) -> None:
         if self._engine is not None:
             self._bridge.live_stats.emit(self._engine.stats())
+            if self.state is State.RUNNING and self._engine.wait(0):  # a file input, translated to its end
+                self.stop()
 
     def shutdown(self, timeout: float) -> None:
         """Stop now and wait (the window is closing)."""
@@ -171,53 +184,97 @@ class LiveController(QObject):
         self.state_changed.emit(state.value)
 
 
+class _BatchCancel:
+    """A cancel request that reaches the batch whichever comes first: the request (GUI thread) or the
+    translator, made once the models have loaded (worker thread)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requested = False
+        self._translator: BatchTranslator | None = None
+
+    @property
+    def requested(self) -> bool:
+        with self._lock:
+            return self._requested
+
+    def attach(self, translator: BatchTranslator) -> None:
+        with self._lock:
+            self._translator = translator
+            requested = self._requested
+        if requested:
+            translator.cancel()
+
+    def request(self) -> None:
+        with self._lock:
+            self._requested = True
+            translator = self._translator
+        if translator is not None:
+            translator.cancel()
+
+
 class BatchController(QObject):
-    """One batch at a time: `start()` translates the files, `cancel()` stops after writing nothing partial."""
+    """One batch at a time: `start()` translates the files, `cancel()` stops after writing nothing partial.
+
+    notice(text): something the user should know about the batch (no speech track for a language no voice speaks).
+    """
 
     state_changed = Signal(str)
     failed = Signal(str)
+    notice = Signal(str)
     finished = Signal(object)  # BatchReport
+    _models_loaded = Signal()  # from the worker; queued, so the state changes on the GUI thread
 
     def __init__(self, bridge: CoreBridge, cache: ModelCache, background: Background) -> None:
         super().__init__()
         self._bridge, self._cache, self._background = bridge, cache, background
         self.state = State.IDLE
-        self._translator: BatchTranslator | None = None
-        self._cancelled = False
+        self._cancel: _BatchCancel | None = None  # the running batch's
+        self._models_loaded.connect(self._on_models_loaded)
 
     def start(self, paths: list[Path], config: AppConfig, settings: BatchSettings) -> None:
         if self.state is not State.IDLE:
             return
-        self._cancelled = False
+        cancel = self._cancel = _BatchCancel()
         self._set_state(State.LOADING)
-        self._background.run("batch", lambda: self._run(paths, config, settings), self._on_done, self._on_failed)
+        self._background.run(
+            "batch", lambda: self._run(paths, config, settings, cancel), self._on_done, self._on_failed
+        )
 
-    def _run(self, paths: list[Path], config: AppConfig, settings: BatchSettings) -> BatchReport:
+    def _run(self, paths: list[Path], config: AppConfig, settings: BatchSettings, cancel: _BatchCancel) -> BatchReport:
+        """The worker thread's part: it touches no attribute the GUI thread reads."""
         speech = "wav" in settings.formats
-        models = self._cache.load(config, [settings.target], speech, 5, "leave wav out of the formats")
+        models = self._cache.load(
+            config, [settings.target], speech, 5, "leave wav out of the formats", text_only_without_voice=True
+        )
+        if models.unspoken:
+            if not settings.formats - {"wav"}:
+                raise TranslatorError(f"{_unspoken_text(models.unspoken)}: choose a text or subtitle format too")
+            settings = replace(settings, formats=settings.formats - {"wav"})
+            self.notice.emit(f"{_unspoken_text(models.unspoken)}: text and subtitles only, no speech track (wav).")
         pipeline = Pipeline(models.recognizer, models.translator, models.voices.get(settings.target))
         translator = BatchTranslator(pipeline, settings, self._bridge.on_batch_event)
-        self._translator = translator
-        if self._cancelled:
-            translator.cancel()
-        else:
-            self.state = State.RUNNING
-            self.state_changed.emit(State.RUNNING.value)  # queued to the GUI thread like every signal
+        cancel.attach(translator)
+        self._models_loaded.emit()
         return translator.run(paths)
 
+    def _on_models_loaded(self) -> None:
+        if self.state is State.LOADING and self._cancel is not None and not self._cancel.requested:
+            self._set_state(State.RUNNING)
+
     def cancel(self) -> None:
-        self._cancelled = True
-        if self._translator is not None:
-            self._translator.cancel()
+        if self._cancel is not None:
+            self._cancel.request()
+        if self.state is State.RUNNING:
             self._set_state(State.STOPPING)
 
     def _on_done(self, report: BatchReport) -> None:
-        self._translator = None
+        self._cancel = None
         self._set_state(State.IDLE)
         self.finished.emit(report)
 
     def _on_failed(self, message: str) -> None:
-        self._translator = None
+        self._cancel = None
         self._set_state(State.IDLE)
         self.failed.emit(message)
 
@@ -229,3 +286,7 @@ class BatchController(QObject):
     def _set_state(self, state: State) -> None:
         self.state = state
         self.state_changed.emit(state.value)
+
+
+def _unspoken_text(languages: tuple[Language, ...]) -> str:
+    return f"No voice speaks {' or '.join(language.name for language in languages)}"

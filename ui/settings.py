@@ -33,7 +33,7 @@ class SettingsStore:
         value: Any = self._settings.value(key, default)
         try:
             if isinstance(default, bool):  # INI stores booleans as "true"/"false"
-                return value if isinstance(value, bool) else str(value).lower() == "true"  # type: ignore[return-value]
+                return value if isinstance(value, bool) else str(value).lower() == "true"
             return type(default)(value)
         except (TypeError, ValueError):
             return default

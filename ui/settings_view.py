@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -23,10 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from translator.cli.models import PROFILE_CHOICES
 from translator.compute import DEVICES, ComputeSettings
 from translator.config import AppConfig, ModelPaths
-from translator.models.catalog import describe_size
+from translator.models.planning import PROFILE_CHOICES, describe_size
 from ui.bridge import STAGE_NAMES
 from ui.settings import SettingsStore
 
@@ -77,6 +77,7 @@ class PathField(QWidget):
 
 class SettingsView(QWidget):
     demo_models_requested = Signal()
+    import_requested = Signal(object)  # the Path of a model folder or a Piper voice to install
     load_requested = Signal()
     plan_requested = Signal()
     download_requested = Signal()
@@ -93,6 +94,15 @@ class SettingsView(QWidget):
         demo.clicked.connect(self.demo_models_requested)
         load = QPushButton("Load models now")
         load.clicked.connect(self.load_requested)
+        self.import_model = QToolButton()
+        self.import_model.setText("Import a model or voice…")
+        self.import_model.setAccessibleName("Import a model folder or a Piper voice")
+        self.import_model.setToolTip("Install a model you already have (a converted model folder, or a Piper voice)")
+        self.import_model.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        import_menu = QMenu(self.import_model)
+        import_menu.addAction("A model folder…", self._import_folder)
+        import_menu.addAction("A Piper voice (.onnx)…", self._import_voice)
+        self.import_model.setMenu(import_menu)
         self.loading = QProgressBar()
         self.loading.setAccessibleName("Model loading")
         self.loading.setRange(0, 0)  # busy: a model load reports no progress of its own
@@ -106,7 +116,7 @@ class SettingsView(QWidget):
         models_form.addRow("Translation (NLLB-200, M2M-100 or OPUS-MT)", self.translation)
         models_form.addRow("Voices (Piper .onnx or a folder of them)", self.voices)
         buttons = QHBoxLayout()
-        for widget in (demo, load, self.loading):
+        for widget in (self.import_model, demo, load, self.loading):
             buttons.addWidget(widget)
         buttons.addStretch(1)
         models_form.addRow(buttons)
@@ -152,9 +162,9 @@ class SettingsView(QWidget):
         self.profile.setToolTip(
             "fast: lowest delay; balanced; accurate: best quality, needs a GPU; auto: by this machine"
         )
-        plan = QPushButton("Choose for the Live languages")
-        plan.setToolTip("Pick the catalog's models for the languages on the Live tab")
-        plan.clicked.connect(self.plan_requested)
+        self.plan = QPushButton("Choose for the Live languages")
+        self.plan.setToolTip("Pick the catalog's models for the languages on the Live tab")
+        self.plan.clicked.connect(self.plan_requested)
         self.download = QPushButton("Download")
         self.download.setAccessibleName("Download the chosen models")
         self.download.clicked.connect(self.download_requested)
@@ -162,6 +172,7 @@ class SettingsView(QWidget):
         self.cancel_download = QPushButton("Cancel download")
         self.cancel_download.clicked.connect(self.cancel_download_requested)
         self.cancel_download.setEnabled(False)
+        self._downloadable = False
         self.plan_text = QLabel("")
         self.plan_text.setAccessibleName("Chosen catalog models")
         self.plan_text.setWordWrap(True)
@@ -171,8 +182,8 @@ class SettingsView(QWidget):
         catalog = QGroupBox("Model catalog (downloaded once, then used offline)")
         catalog_form = QFormLayout(catalog)
         catalog_row = QHBoxLayout()
-        for widget in (self.profile, plan, self.download, self.cancel_download):
-            catalog_row.addWidget(widget)
+        for control in (self.profile, self.plan, self.download, self.cancel_download):
+            catalog_row.addWidget(control)
         catalog_row.addStretch(1)
         catalog_form.addRow("Profile", catalog_row)
         catalog_form.addRow(self.plan_text)
@@ -238,12 +249,41 @@ class SettingsView(QWidget):
 
     def show_plan(self, text: str, downloadable: bool) -> None:
         self.plan_text.setText(text)
-        self.download.setEnabled(downloadable)
+        self._downloadable = downloadable
+        self.download.setEnabled(downloadable and not self.cancel_download.isEnabled())
 
     def show_downloading(self, active: bool) -> None:
-        self.download.setEnabled(not active and self.download.isEnabled())
-        self.cancel_download.setEnabled(active)
+        """While a download runs only Cancel works; afterwards Download works again while the chain still lacks
+        models (a retry after a failure)."""
+        focused = self.download.hasFocus() or self.cancel_download.hasFocus()
+        # The button that takes over is enabled (and focused) before the other is disabled: a disabled button
+        # with focus would pass it on to the next field, selecting its text.
+        if active:
+            self.cancel_download.setEnabled(True)
+            if focused:
+                self.cancel_download.setFocus()
+            self.download.setEnabled(False)
+        else:
+            self.download.setEnabled(self._downloadable)
+            if focused:
+                (self.download if self._downloadable else self.plan).setFocus()
+            self.cancel_download.setEnabled(False)
         self.download_progress.setVisible(active)
+
+    def _import_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import a model folder")
+        if folder:
+            self.import_requested.emit(Path(folder))
+
+    def _import_voice(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Import a Piper voice", "", "Piper voice (*.onnx)")
+        if name:
+            self.import_requested.emit(Path(name))
+
+    def use_imported(self, stage: str, path: Path) -> None:
+        """Choose an imported model for its stage."""
+        field = {"recognition": self.whisper, "translation": self.translation, "synthesis": self.voices}[stage]
+        field.set_path(path)
 
     def show_download_progress(self, model_id: str, name: str, received: int, total: int | None) -> None:
         self.download_progress.setRange(0, 100 if total else 0)

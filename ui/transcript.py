@@ -15,7 +15,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
-from translator.pipeline.live import UtteranceDone
+from translator.pipeline.live_events import UtteranceDone
 from translator.pipeline.outputs import Caption
 from ui.widgets import Index, RowsModel
 
@@ -47,6 +47,17 @@ class TranscriptModel(RowsModel):
     def __init__(self) -> None:
         super().__init__()
         self._origin: float | None = None  # monotonic time of the transcript's zero
+        self._demo = False
+
+    def set_demo(self, demo: bool) -> None:
+        """Label the translation column as the demo models' placeholder output (or not)."""
+        if demo != self._demo:
+            self._demo = demo
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 3, 3)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        title = super().headerData(section, orientation, role)
+        return f"{title} (demo models: placeholder)" if self._demo and title == "translation" else title
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         row = self.rows[index.row()]
@@ -115,7 +126,8 @@ class TranscriptModel(RowsModel):
         self.rows[number].translation = text
         self.row_changed(number)
 
-    def set_done(self, done: UtteranceDone) -> None:
+    def set_done(self, done: UtteranceDone, speaking: bool = True) -> None:
+        """The utterance's final texts and times; "[not spoken]" marks speech skipped in a session that speaks."""
         number = self._row_for(done.utterance)
         row = self.rows[number]
         row.kind = RowKind.FINAL
@@ -124,7 +136,7 @@ class TranscriptModel(RowsModel):
         if done.timeline.speech_start is not None:
             row.start = self._since_origin(done.timeline.speech_start)
             row.end = self._since_origin(done.timeline.speech_end)
-        if not done.spoken:
+        if speaking and not done.spoken:
             row.note += "  [not spoken]"
         self.row_changed(number)
 

@@ -1,9 +1,13 @@
-"""Run a real live session in a real window and save a screenshot of it: `python screenshot_session.py OUT.png WORK`.
+"""Run a real live session in a real window and save a screenshot of it:
+`python screenshot_session.py OUT.png WORK [--readme]`.
 
 Needs an X display (the test starts Xvfb) and starts its own virtual sound card. The window hears
 three spoken phrases through the card, recognised by the project's phrase model, and shows their
 translations (demo translation model: a placeholder sentence) with the latency panel filled in.
-Prints a JSON summary of what the window showed.
+With `--readme` (the README's screenshot, docs/gui-live.png) the demo Whisper model hears them
+instead, so each line's text and its translation match: the window labels both as demo output.
+Before the session it checks the layout at 1280x720: a message banner moves no control, and the
+latency panel's counters line is in view. Prints a JSON summary of what the window showed.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +28,9 @@ from translator.audio.files import SAMPLE_RATE, read_audio  # noqa: E402
 from translator.config import AppConfig, ModelPaths  # noqa: E402
 from translator.models.demo import build_demo_models  # noqa: E402
 from translator.models.demo.phrases import PHRASES, phrase_whisper, speak_phrase  # noqa: E402
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
 
 PHRASE_COUNT = 3
 
@@ -40,12 +48,11 @@ def wait_for(condition: Callable[[], bool], timeout_ms: int) -> bool:
     return True
 
 
-def main(output: Path, work: Path) -> int:
+def main(output: Path, work: Path, readme: bool = False) -> int:
     work.mkdir(parents=True, exist_ok=True)
     build_demo_models(work / "demo")
-    config = AppConfig(
-        ModelPaths(phrase_whisper(work / "phrases"), work / "demo" / "nllb-demo", work / "demo" / "voices")
-    )
+    recognition = work / "demo" / "whisper-demo" if readme else phrase_whisper(work / "phrases")
+    config = AppConfig(ModelPaths(recognition, work / "demo" / "nllb-demo", work / "demo" / "voices"))
     pause = np.zeros(
         6 * SAMPLE_RATE, np.float32
     )  # room for the translation to play: the echo gate holds the input meanwhile
@@ -63,6 +70,7 @@ def main(output: Path, work: Path) -> int:
 
 
 def _session(output: Path, work: Path, config: AppConfig, speech: np.ndarray) -> int:
+    from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
@@ -80,6 +88,8 @@ def _session(output: Path, work: Path, config: AppConfig, speech: np.ndarray) ->
     view.source.set_code("en")
     view.target.set_code("de")
     view.input_device.set_choice(LOOPBACK)
+    wait_for(lambda: False, 300)  # laid out and drawn at its size
+    layout = _layout_facts(window)
     view.start.click()
     if not wait_for(lambda: window.live.state is State.RUNNING, 30_000):
         print(json.dumps({"error": window.banner.text() or "the session did not start"}))
@@ -91,14 +101,34 @@ def _session(output: Path, work: Path, config: AppConfig, speech: np.ndarray) ->
     shot = QGuiApplication.primaryScreen().grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height())
     saved = shot.save(str(output))
     rows = [(row.source, row.translation) for row in view.transcript.final_rows()]
+    demo_labels = [view.transcript.headerData(3, Qt.Orientation.Horizontal), view.demo_notice.isVisible()]
     view.start.click()
     wait_for(lambda: window.live.state is State.IDLE, 15_000)
     window.close()
     app.processEvents()
     print(json.dumps({"saved": saved, "width": shot.width(), "height": shot.height(), "rows": rows,
-                      "platform": QGuiApplication.platformName()}))  # fmt: skip
+                      "platform": QGuiApplication.platformName(), "layout": layout,
+                      "demo_labels": demo_labels}))  # fmt: skip
     return 0
 
 
+def _layout_facts(window: MainWindow) -> dict[str, bool]:
+    """Whether a banner left every control where it was, and whether the latency counters are in view."""
+    from PySide6.QtCore import QPoint, QRect
+
+    view, central = window.live_view, window.centralWidget()
+    controls = (view.start, view.source, view.input_device, view.latency.counters, view.table)
+    before = [control.mapTo(window, QPoint(0, 0)) for control in controls]
+    window.banner.show_error("A long message, as a failure brings: " + "it wraps onto a second line. " * 8)
+    wait_for(lambda: False, 200)
+    moved = [control.mapTo(window, QPoint(0, 0)) for control in controls] != before
+    start = QRect(view.start.mapTo(central, QPoint(0, 0)), view.start.size())
+    covers_start = window.banner.geometry().intersects(start)
+    window.banner.hide()
+    seen = view.latency.counters.visibleRegion().boundingRect()
+    return {"banner_moved_controls": moved, "banner_covers_start": covers_start,
+            "counters_in_view": not seen.isEmpty() and seen.height() == view.latency.counters.height()}  # fmt: skip
+
+
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]), Path(sys.argv[2])))
+    sys.exit(main(Path(sys.argv[1]), Path(sys.argv[2]), readme="--readme" in sys.argv[3:]))

@@ -11,8 +11,9 @@ import gc
 import sys
 import threading
 
-from translator.pipeline.live import InputLevel
-from ui.bridge import Background, CoreBridge
+from translator.errors import Remedy, TranslatorError
+from translator.pipeline.live_events import InputLevel
+from ui.bridge import Background, CoreBridge, describe_error
 
 EVENTS = 3000
 JOBS = 1000
@@ -62,3 +63,20 @@ def test_background_results_reach_the_gui_thread_without_losing_references(qtbot
     assert results[:3] == [True, False, True]
     results.clear()
     assert_references_kept(before, JOBS)
+
+
+def test_the_window_words_the_cores_remedies_without_command_line_options() -> None:
+    unknown = TranslatorError("no audio input device matches 'Studio Mic'", remedy=Remedy.LIST_DEVICES)
+    assert describe_error(unknown) == (
+        "no audio input device matches 'Studio Mic': choose one from the Live tab's device lists "
+        "(the refresh button finds new ones)"
+    )
+    # The Live tab takes input from a file too: the remedy names that control, never the option.
+    no_microphone = TranslatorError("no audio input device found: connect a microphone", remedy=Remedy.INPUT_FROM_FILE)
+    assert describe_error(no_microphone) == (
+        "no audio input device found: connect a microphone, or play an audio file as the input "
+        "(File… beside the Live tab's input)"
+    )
+    # Every remedy the core has is worded without a command-line option.
+    for remedy in Remedy:
+        assert "--" not in describe_error(TranslatorError("something failed", remedy=remedy))

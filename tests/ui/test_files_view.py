@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 from audio_files import write_wav
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from drag_and_drop import drop
+from PySide6.QtCore import QMimeData, QPoint, Qt
+from PySide6.QtGui import QDragEnterEvent
 from PySide6.QtWidgets import QApplication
 
 from translator.audio.files import SAMPLE_RATE
@@ -16,31 +17,17 @@ from ui.main_window import MainWindow
 from ui.sessions import State
 
 
-def _drop(window: MainWindow, paths: list[Path]) -> bool:
-    """Drag `paths` over the Files tab and drop them, as a file manager would; returns whether it was accepted."""
-    view = window.files_view
-    data = QMimeData()
-    data.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
-    actions = Qt.DropAction.CopyAction
-    enter = QDragEnterEvent(QPoint(10, 10), actions, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(view, enter)
-    if not enter.isAccepted():
-        return False
-    drop = QDropEvent(QPointF(10, 10), actions, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(view, drop)
-    return drop.isAccepted()
-
-
-def test_dropped_files_and_folders_fill_the_list(window: MainWindow, jfk_path: Path, tmp_path: Path) -> None:
+def test_dropped_files_and_folders_fill_the_list(qtbot, window: MainWindow, jfk_path: Path, tmp_path: Path) -> None:
     folder = tmp_path / "talks"
     (folder / "day2").mkdir(parents=True)
     write_wav(folder / "one.wav", np.zeros(SAMPLE_RATE, np.float32))
     write_wav(folder / "day2" / "two.wav", np.zeros(SAMPLE_RATE, np.float32))
     (folder / "notes.txt").write_text("not audio")
-    assert _drop(window, [jfk_path, folder])
+    assert drop(window.files_view, [jfk_path, folder])
+    qtbot.waitUntil(lambda: len(window.files_view.files.rows) == 3)  # folders are searched off the GUI thread
     names = [row.path.name for row in window.files_view.files.rows]
     assert names == ["jfk.flac", "two.wav", "one.wav"]
-    assert _drop(window, [jfk_path])  # dropping a file twice lists it once
+    assert drop(window.files_view, [jfk_path])  # dropping a file twice lists it once
     assert len(window.files_view.files.rows) == 3
 
     empty = QMimeData()

@@ -62,8 +62,9 @@ def test_a_live_session_fills_the_transcript_and_the_latency_panel(
     p50, p95, count = view.latency.percentile_text("speech_to_speech")
     assert p50.endswith("ms") and p95.endswith("ms") and count == "1"
 
-    view.save_transcript(tmp_path / "session.txt")
-    view.save_transcript(tmp_path / "session.srt")
+    for name in ("session.txt", "session.srt"):  # written off the GUI thread
+        with qtbot.waitSignal(view.transcript_saved, timeout=10_000):
+            view.save_transcript(tmp_path / name)
     assert rows[0].translation in (tmp_path / "session.txt").read_text()
     subtitles = (tmp_path / "session.srt").read_text()
     assert "-->" in subtitles and rows[0].source in subtitles and rows[0].translation in subtitles
@@ -132,7 +133,7 @@ def test_a_missing_microphone_is_a_message_not_a_crash(
     assert "not found" in window.live_view.input_device.currentText()
     qtbot.mouseClick(window.live_view.start, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Studio Mic 9000" in window.banner.text(), timeout=30_000)
-    assert "translator devices" in window.banner.text()
+    assert "device lists" in window.banner.text()  # the window's own words, not a command's
     qtbot.waitUntil(lambda: window.live.state is State.IDLE, timeout=5_000)
     assert window.live_view.start.text() == "Start"
 
@@ -167,3 +168,10 @@ def test_swap_exchanges_the_languages_and_typing_finds_one(qtbot, window: MainWi
     completer = view.target.completer()
     completer.setCompletionPrefix("portug")
     assert completer.currentCompletion().startswith("Portuguese")
+
+
+def test_a_transcript_that_cannot_be_written_is_a_message(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    with qtbot.waitSignal(window.live_view.save_failed, timeout=10_000):
+        window.live_view.save_transcript(tmp_path / "no such folder" / "session.txt")
+    assert "cannot save the transcript to" in window.banner.text() and "unexpected" not in window.banner.text()
+    assert not list(tmp_path.glob("**/*session*"))

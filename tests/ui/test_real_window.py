@@ -54,6 +54,10 @@ def test_a_live_session_in_a_real_window(x_display: str, tmp_path: Path) -> None
         "Good morning, everyone.", "Where is the train station?", "Please close that window.",
     ]  # fmt: skip
     assert all(translation for _, translation in summary["rows"])
+    # At 1280x720 a message floats without moving a control or covering Start, and the latency counters show.
+    assert summary["layout"] == {"banner_moved_controls": False, "banner_covers_start": False, "counters_in_view": True}
+    header, notice_shown = summary["demo_labels"]
+    assert "demo models" in header and notice_shown  # demo output is labelled as such in the picture
     image = QImage(str(screenshot))
     assert (image.width(), image.height()) == (summary["width"], summary["height"])
     assert image.width() >= 1000 and image.height() >= 600
