@@ -1,23 +1,22 @@
-"""What `translator bench` measures, each through the project's own stage classes and pipelines.
+"""What `translator bench` measures, each through the project's own stage classes, and the figures it keeps.
 
-- stages: one typical utterance through each stage, repeated after a warm-up; Whisper's encoder (its
-  fixed 30 s window) is timed apart from decoding;
-- live: the real live pipeline on a file source, speaking to the virtual sound device when PulseAudio
-  is installed (else to a WAV file paced like a speaker), end of speech to first translated sound;
-- batch: a long recording through the batch pipeline, its wall time against its slowest stage alone;
+Every recognition figure is taken twice in the same run, under the two encoder windows the report sets side
+by side: "full" (Whisper's encoder over 30 s, as faster-whisper runs it: before) and "adaptive" (the
+recognizer's short window, by default "auto": after; docs/encoder-window.md).
+
+- stages: one typical utterance through each stage, repeated after a warm-up, the two windows timed in turn;
+  Whisper's encoder on each window is timed apart from decoding;
+- live and batch: the real pipelines (`bench.pipelines`);
 - memory: each profile's three models loaded and run once, in a fresh process (its peak RSS).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
 import sys
-import tempfile
 import time
-import wave
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,19 +26,15 @@ from faster_whisper.audio import pad_or_trim
 
 from bench.models import ProfileModels
 from translator.audio.files import SAMPLE_RATE
-from translator.audio.playback import AudioSink, PlaybackMark, SpeakerSink, WavFileSink
-from translator.audio.sources import FileSource
 from translator.compute import ComputeSettings, resolve_compute
 from translator.languages import find_language
 from translator.models.demo.voice import build_demo_voice
 from translator.models.demo.whisper import whisper_tokenizer
-from translator.pipeline.batch import BatchSettings, BatchTranslator, Pipeline
-from translator.pipeline.live import LiveSettings, LiveTranslator, UtteranceDone
-from translator.stages.live_segmentation import LiveSegmenterSettings
 from translator.stages.recognition import RecognizerSettings, SpeechRecognizer
 from translator.stages.segmentation import SpeechChunk, Window
 from translator.stages.synthesis import SpeechSynthesizer, SynthesizerSettings
 from translator.stages.translation import TextTranslator, TranslatorSettings
+from translator.stages.whisper_window import FULL_WINDOW_SECONDS, EncoderWindowStats, window_seconds
 
 ENGLISH = find_language("en")
 GERMAN = find_language("de")
@@ -47,6 +42,10 @@ GERMAN = find_language("de")
 UTTERANCE_TEXT = "Please tell me where the station is."
 # Greedy decoding is what the live pipeline uses; 5 and 4 beams are Whisper's and the translators' defaults.
 DEFAULT_BEAMS = {"recognition": 5, "translation": 4}
+# Recognition's beam for each decoding the report shows.
+_RECOGNITION_BEAMS = {"greedy": 1, "default": DEFAULT_BEAMS["recognition"]}
+# The two encoder windows every run compares: Whisper's 30 s window (before) and the adaptive one (after).
+WINDOWS = ("full", "adaptive")
 
 Progress = Callable[[str], None]
 
@@ -65,11 +64,33 @@ class Figures:
 
 
 @dataclass(frozen=True)
-class StageFigures:
-    """One utterance through each stage, greedy (as live runs) and at the default beams."""
+class RecognitionFigures:
+    """The typical utterance recognised under one encoder window setting.
 
-    greedy: dict[str, Figures]
-    default_beams: dict[str, Figures]
+    encoder: the encoder alone, features included, on the window the utterance gets (`window_seconds` long).
+    floor: the setting's floor for this model in seconds; None when every window is encoded at 30 s.
+    stats: how the recognizers encoded their windows over every run, greedy and default beams together.
+    text: the greedy transcript; the random weights pin it, and a window that said otherwise would cost otherwise.
+    """
+
+    greedy: Figures
+    default_beams: Figures
+    encoder: Figures
+    window_seconds: float
+    floor: float | None
+    stats: EncoderWindowStats
+    text: str
+
+
+@dataclass(frozen=True)
+class StageFigures:
+    """One utterance through each stage: recognition under each window of `WINDOWS`, greedy (as live runs)
+    and at the default beams; translation and synthesis, which do not depend on the window, once."""
+
+    recognition: dict[str, RecognitionFigures]
+    translation: Figures
+    translation_default: Figures
+    synthesis: Figures
     utterance_seconds: float
     recognized_tokens: int
     translated_tokens: int
@@ -77,24 +98,41 @@ class StageFigures:
     recognized_text: str
     translated_text: str
 
+    def chain(self, window: str, beams: str = "greedy") -> dict[str, Figures]:
+        """The three stages' figures under `window` at `beams` ("greedy" or "default"); synthesis has no beam."""
+        recognition = self.recognition[window]
+        if beams == "greedy":
+            return {"recognition": recognition.greedy, "translation": self.translation, "synthesis": self.synthesis}
+        return {
+            "recognition": recognition.default_beams,
+            "translation": self.translation_default,
+            "synthesis": self.synthesis,
+        }
+
 
 @dataclass(frozen=True)
 class LiveFigures:
-    """End of speech to first translated sound over a session, and where the time went (medians)."""
+    """End of speech to first translated sound over a session with interim captions, where the time went
+    (medians, and the slowest utterance's own parts) and how the recognizer encoded its windows."""
 
     speech_to_speech: Figures
     breakdown: dict[str, float]
+    slowest: dict[str, float]
     utterances: int
     spoken: int
     sink: str
-    interim_results: bool
+    stats: EncoderWindowStats
 
 
 @dataclass(frozen=True)
 class BatchFigures:
+    """Files through the batch pipeline: their audio, wall time (summed over the files) and stage busy times."""
+
+    files: int
     audio_seconds: float
     wall_seconds: float
     stage_seconds: dict[str, float]
+    stats: EncoderWindowStats
 
     @property
     def real_time_factor(self) -> float:
@@ -118,26 +156,39 @@ class MemoryFigures:
 
 @dataclass
 class ProfileResult:
+    """One profile's figures; `live`, `batch` and `short_files` hold one entry per window of `WINDOWS`."""
+
     profile: str
     models: ProfileModels
     compute: str
     stages: StageFigures
-    live: LiveFigures | None = None  # as the app runs: interim captions on
-    live_without_interims: LiveFigures | None = None
-    batch: BatchFigures | None = None
+    live: dict[str, LiveFigures] = field(default_factory=dict)  # interim captions on, as the app runs
+    batch: dict[str, BatchFigures] = field(default_factory=dict)  # the long recording
+    short_files: dict[str, BatchFigures] = field(default_factory=dict)  # files of a few seconds
     memory: MemoryFigures | None = None
     peers: dict[str, dict[str, Figures]] = field(default_factory=dict)  # beams ("greedy"/"default") -> stage
 
 
 def timed(run: Callable[[], object], repeats: int, warmup: int) -> list[float]:
     """Wall seconds of `repeats` runs after `warmup` untimed ones."""
+    return timed_in_turn({"run": run}, {"run": repeats}, warmup)["run"]
+
+
+def timed_in_turn(
+    runs: Mapping[str, Callable[[], object]], repeats: Mapping[str, int], warmup: int
+) -> dict[str, list[float]]:
+    """Wall seconds of each run, `repeats[name]` times after `warmup` untimed rounds, the runs taken in turn
+    so that a busy moment on the machine slows them alike rather than one of them."""
     for _ in range(warmup):
-        run()
-    samples = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        samples.append(time.perf_counter() - started)
+        for run in runs.values():
+            run()
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    for round_index in range(max(repeats.values(), default=0)):
+        for name, run in runs.items():
+            if round_index < repeats[name]:
+                started = time.perf_counter()
+                run()
+                samples[name].append(time.perf_counter() - started)
     return samples
 
 
@@ -147,17 +198,19 @@ def utterance_audio(folder: Path) -> np.ndarray:
     return SpeechSynthesizer(SynthesizerSettings(voice), ENGLISH).speak(UTTERANCE_TEXT).samples
 
 
-def load_stages(
-    models: ProfileModels, compute: ComputeSettings, recognition_beam: int = 1, translation_beam: int = 1
-) -> tuple[SpeechRecognizer, TextTranslator, SpeechSynthesizer]:
-    """The profile's three stages; the translation cache is off, so every call really translates."""
-    recognizer = SpeechRecognizer(
-        RecognizerSettings(models.whisper, beam_size=recognition_beam, condition_on_previous_text=False), compute
+def load_recognizer(
+    models: ProfileModels, compute: ComputeSettings, encoder_window: str | float, beam: int = 1
+) -> SpeechRecognizer:
+    """The profile's recognizer under `encoder_window`; no previous text, so every run decodes alike."""
+    settings = RecognizerSettings(
+        models.whisper, beam_size=beam, condition_on_previous_text=False, encoder_window=encoder_window
     )
-    translator = TextTranslator(
-        TranslatorSettings(models.translation, beam_size=translation_beam, cache_size=0), compute
-    )
-    return recognizer, translator, load_voice(models, compute)
+    return SpeechRecognizer(settings, compute)
+
+
+def load_translator(models: ProfileModels, compute: ComputeSettings, beam: int = 1) -> TextTranslator:
+    """The profile's translator with its cache off, so every call really translates."""
+    return TextTranslator(TranslatorSettings(models.translation, beam_size=beam, cache_size=0), compute)
 
 
 def load_voice(models: ProfileModels, compute: ComputeSettings) -> SpeechSynthesizer:
@@ -166,18 +219,39 @@ def load_voice(models: ProfileModels, compute: ComputeSettings) -> SpeechSynthes
 
 
 def measure_stages(
-    models: ProfileModels, compute: ComputeSettings, audio: np.ndarray, repeats: int, warmup: int
+    models: ProfileModels,
+    compute: ComputeSettings,
+    audio: np.ndarray,
+    windows: Mapping[str, str | float],
+    repeats: Mapping[str, int],
+    warmup: int,
 ) -> StageFigures:
-    """Each stage on the typical utterance, greedy and at the default beams, and the encoder alone."""
+    """Each stage on the typical utterance; recognition and the encoder alone under each of `windows` (name ->
+    encoder window setting), timed in turn `repeats[name]` times; translation and synthesis `max(repeats)`."""
     window = Window((SpeechChunk(0, audio),), audio)
-    greedy, text, translation = _measure_beams(models, compute, window, (1, 1), repeats, warmup)
-    beams = (DEFAULT_BEAMS["recognition"], DEFAULT_BEAMS["translation"])
-    default_beams = _measure_beams(models, compute, window, beams, repeats, warmup)[0]
-    greedy["encoder"] = Figures.of(timed(_encoder_run(models, compute, audio), repeats, warmup))
+    recognition = _measure_recognition(models, compute, window, windows, repeats, warmup)
+    text = recognition[WINDOWS[0]].text
+    count = max(repeats.values())
+    translators = {
+        "greedy": load_translator(models, compute),
+        "default": load_translator(models, compute, DEFAULT_BEAMS["translation"]),
+    }
+    translation = translators["greedy"].translate([text], ENGLISH, GERMAN)[0]
     voice = load_voice(models, compute)
+    samples = timed_in_turn(
+        {
+            "greedy": lambda: translators["greedy"].translate([text], ENGLISH, GERMAN),
+            "default": lambda: translators["default"].translate([text], ENGLISH, GERMAN),
+            "synthesis": lambda: voice.speak(translation),
+        },
+        {"greedy": count, "default": count, "synthesis": count},
+        warmup,
+    )
     return StageFigures(
-        greedy=greedy,
-        default_beams=default_beams,
+        recognition=recognition,
+        translation=Figures.of(samples["greedy"]),
+        translation_default=Figures.of(samples["default"]),
+        synthesis=Figures.of(samples["synthesis"]),
         utterance_seconds=len(audio) / SAMPLE_RATE,
         recognized_tokens=_whisper_tokens(text),
         translated_tokens=len(translator_pieces(models, translation)) + 1,  # and the end of sentence
@@ -187,32 +261,74 @@ def measure_stages(
     )
 
 
-def _measure_beams(
+def _measure_recognition(
     models: ProfileModels,
     compute: ComputeSettings,
     window: Window,
-    beams: tuple[int, int],
-    repeats: int,
+    windows: Mapping[str, str | float],
+    repeats: Mapping[str, int],
     warmup: int,
-) -> tuple[dict[str, Figures], str, str]:
-    """The three stages at (recognition, translation) beams; synthesis has no beam, so only greedy times it.
-    Returns the figures, the recognised text and its translation."""
-    recognizer, translator, voice = load_stages(models, compute, *beams)
-    text = " ".join(segment.text for segment in recognizer.transcribe(window, ENGLISH))
-    translation = translator.translate([text], ENGLISH, GERMAN)[0]
-    samples = {
-        "recognition": timed(lambda: list(recognizer.transcribe(window, ENGLISH)), repeats, warmup),
-        "translation": timed(lambda: translator.translate([text], ENGLISH, GERMAN), repeats, warmup),
+) -> dict[str, RecognitionFigures]:
+    """Recognition of `window` under each encoder window, greedy and at the default beam, and the encoder alone
+    on the window each setting gives the utterance."""
+    samples: dict[str, dict[str, list[float]]] = {}
+    stats: dict[str, list[EncoderWindowStats]] = {name: [] for name in windows}
+    texts: dict[str, str] = {}
+    floors: dict[str, float | None] = {}
+    for beams, beam in _RECOGNITION_BEAMS.items():
+        recognizers = {name: load_recognizer(models, compute, setting, beam) for name, setting in windows.items()}
+        if beams == "greedy":
+            for name, recognizer in recognizers.items():
+                texts[name] = " ".join(segment.text for segment in recognizer.transcribe(window, ENGLISH))
+                floors[name] = recognizer.encoder_floor
+        runs = {name: _recognition_run(recognizer, window) for name, recognizer in recognizers.items()}
+        samples[beams] = timed_in_turn(runs, repeats, warmup)
+        for name, recognizer in recognizers.items():
+            stats[name].append(recognizer.window_stats)
+    lengths = {name: _window_length(window.duration, floor) for name, floor in floors.items()}
+    model = _whisper_model(models, compute)
+    encoder_runs = {name: _encoder_run(model, window.audio, lengths[name]) for name in windows}
+    encoder = timed_in_turn(encoder_runs, repeats, warmup)
+    return {
+        name: RecognitionFigures(
+            greedy=Figures.of(samples["greedy"][name]),
+            default_beams=Figures.of(samples["default"][name]),
+            encoder=Figures.of(encoder[name]),
+            window_seconds=lengths[name],
+            floor=floors[name],
+            stats=merge_stats(stats[name]),
+            text=texts[name],
+        )
+        for name in windows
     }
-    if beams == (1, 1):
-        samples["synthesis"] = timed(lambda: voice.speak(translation), repeats, warmup)
-    return {stage: Figures.of(values) for stage, values in samples.items()}, text, translation
 
 
-def _encoder_run(models: ProfileModels, compute: ComputeSettings, audio: np.ndarray) -> Callable[[], object]:
-    """Whisper's encoder alone on the utterance's 30 s window, features included, as transcribe() runs it."""
+def _recognition_run(recognizer: SpeechRecognizer, window: Window) -> Callable[[], object]:
+    return lambda: list(recognizer.transcribe(window, ENGLISH))
+
+
+def merge_stats(stats: list[EncoderWindowStats]) -> EncoderWindowStats:
+    """The counts of several recognizers' windows added together."""
+    reasons: dict[str, int] = {}
+    for each in stats:
+        for reason, count in each.fallback_reasons:
+            reasons[reason] = reasons.get(reason, 0) + count
+    return EncoderWindowStats(
+        sum(each.windows_full for each in stats),
+        sum(each.windows_short for each in stats),
+        sum(each.fallbacks for each in stats),
+        tuple(sorted(reasons.items())),
+    )
+
+
+def _window_length(speech_seconds: float, floor: float | None) -> float:
+    """The encoder window a recognizer with `floor` gives `speech_seconds` of speech (30 s without a floor)."""
+    return FULL_WINDOW_SECONDS if floor is None else window_seconds(speech_seconds, floor)
+
+
+def _whisper_model(models: ProfileModels, compute: ComputeSettings) -> WhisperModel:
     resolved = resolve_compute(compute)
-    model = WhisperModel(
+    return WhisperModel(
         str(models.whisper),
         device=resolved.device,
         compute_type=resolved.compute_type,
@@ -220,9 +336,14 @@ def _encoder_run(models: ProfileModels, compute: ComputeSettings, audio: np.ndar
         local_files_only=True,
     )
 
+
+def _encoder_run(model: WhisperModel, audio: np.ndarray, seconds: float) -> Callable[[], object]:
+    """Whisper's encoder alone on `audio`'s features zero-padded to a window of `seconds`, as the recognizer
+    pads them (transcribe() pads to 30 s)."""
+    frames = round(seconds * 100)  # log-mel frames: 10 ms each
+
     def run() -> object:
-        features = model.feature_extractor(audio)
-        return model.encode(pad_or_trim(features))
+        return model.encode(pad_or_trim(model.feature_extractor(audio), frames))
 
     return run
 
@@ -237,149 +358,8 @@ def translator_pieces(models: ProfileModels, text: str) -> list[str]:
 
     folder = models.translation
     name = "target.spm" if (folder / "target.spm").is_file() else "sentencepiece.bpe.model"
-    return spm.SentencePieceProcessor(model_file=str(folder / name)).encode(text, out_type=str)
-
-
-def write_wav(path: Path, audio: np.ndarray) -> Path:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE)
-        out.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
-
-
-def talk(path: Path, audio: np.ndarray, count: int, gap_seconds: float) -> Path:
-    """`count` utterances, each followed by `gap_seconds` of silence, after a second of silence."""
-    silence = np.zeros(round(gap_seconds * SAMPLE_RATE), np.float32)
-    parts = [np.zeros(SAMPLE_RATE, np.float32)] + [np.concatenate([audio, silence]) for _ in range(count)]
-    return write_wav(path, np.concatenate(parts))
-
-
-@contextlib.contextmanager
-def speaker_or_file(folder: Path, sample_rate: int, on_mark: Callable[[PlaybackMark], None]) -> Iterator[AudioSink]:
-    """A speaker on a private virtual sound device when PulseAudio is installed, else a paced WAV file."""
-    import os
-
-    from bench.virtual_sound import VirtualSoundServer
-    from translator.audio.devices import refresh_devices
-
-    try:
-        server = VirtualSoundServer(folder / "pulse")
-    except (RuntimeError, OSError, subprocess.SubprocessError):
-        yield WavFileSink(folder / "heard.wav", sample_rate, on_mark=on_mark)
-        return
-    previous = os.environ.get("PULSE_SERVER")
-    os.environ["PULSE_SERVER"] = server.server
-    refresh_devices()
-    try:
-        yield SpeakerSink(None, on_mark=on_mark)
-    finally:
-        server.stop()
-        if previous is None:
-            os.environ.pop("PULSE_SERVER", None)
-        else:
-            os.environ["PULSE_SERVER"] = previous
-        refresh_devices()
-
-
-def measure_live(
-    models: ProfileModels,
-    compute: ComputeSettings,
-    audio: np.ndarray,
-    utterances: int,
-    silence_ms: int,
-    gap: float,
-    interim_results: bool = True,
-) -> LiveFigures:
-    """A live session over `utterances` typical utterances: the latency the listener feels."""
-    recognizer, translator, voice = load_stages(models, compute)
-    settings = LiveSettings(
-        target=GERMAN,
-        source=ENGLISH,
-        segmenter=LiveSegmenterSettings(min_silence_ms=silence_ms),
-        interim_results=interim_results,
-        echo_gate=False,  # a file source hears no echo
-    )
-    done: list[UtteranceDone] = []
-    engines: list[LiveTranslator] = []
-    with tempfile.TemporaryDirectory(prefix="translator-bench-") as scratch:
-        folder = Path(scratch)
-        source = FileSource(talk(folder / "talk.wav", audio, utterances, gap))
-        with speaker_or_file(folder, voice.sample_rate, lambda mark: engines[0].on_playback(mark)) as sink:
-            engine = LiveTranslator(
-                recognizer,
-                translator,
-                {GERMAN: voice},
-                source,
-                sink,
-                settings,
-                lambda event: done.append(event) if isinstance(event, UtteranceDone) else None,
-            )
-            engines.append(engine)
-            engine.start()
-            try:
-                engine.wait()
-            finally:
-                engine.stop()
-            if engine.error is not None:
-                raise RuntimeError(engine.error.message)
-            sink_name = "virtual sound device (PulseAudio)" if isinstance(sink, SpeakerSink) else "WAV file (paced)"
-    spoken = [event.timeline for event in done if event.spoken and event.timeline.speech_to_speech is not None]
-    if not spoken:
-        if not done:
-            raise RuntimeError("the VAD heard no speech in the live run")
-        raise RuntimeError(
-            f"none of the {len(done)} utterances heard was spoken: each was more than {settings.max_delay_s:g} s "
-            "behind and skipped, so this machine is too slow or too busy to run this profile live"
-        )
-    return LiveFigures(
-        Figures.of([t.speech_to_speech for t in spoken if t.speech_to_speech is not None]),
-        _live_breakdown(spoken),
-        utterances=len(done),
-        spoken=len(spoken),
-        sink=sink_name,
-        interim_results=interim_results,
-    )
-
-
-def _live_breakdown(timelines: list) -> dict[str, float]:  # type: ignore[type-arg]
-    """Medians of each part of speech-to-speech latency; `other` is the pipeline's own overhead."""
-    parts: dict[str, list[float]] = {name: [] for name in ("vad_wait", "recognition_after_vad", "translation")}
-    parts.update({"synthesis": [], "playback_wait": [], "other": [], "hidden": [], "final_start": []})
-    for t in timelines:
-        vad_wait = t.end_confirmed - t.speech_end
-        recognition_after_vad = max(0.0, t.recognition_end - t.end_confirmed)
-        work = [vad_wait, recognition_after_vad, t.translation, t.synthesis, t.playback_wait]
-        values = dict(zip(list(parts)[:5], work))
-        values["other"] = t.speech_to_speech - sum(work)
-        values["hidden"] = t.hidden_wait or 0.0
-        values["final_start"] = t.recognition_start - t.speech_end  # late when an interim pass still ran
-        for name, value in values.items():
-            parts[name].append(value)
-    return {name: float(np.median(values)) for name, values in parts.items()}
-
-
-def measure_batch(models: ProfileModels, compute: ComputeSettings, audio: np.ndarray, minutes: float) -> BatchFigures:
-    """A recording of `minutes` of speech through the batch pipeline, speech track included."""
-    recognizer, translator, voice = load_stages(models, compute)
-    count = max(1, round(minutes * 60 / (len(audio) / SAMPLE_RATE + 1.0)))
-    with tempfile.TemporaryDirectory(prefix="translator-bench-") as scratch:
-        folder = Path(scratch)
-        recording = talk(folder / "recording.wav", audio, count, gap_seconds=1.0)
-        settings = BatchSettings(target=GERMAN, source=ENGLISH, output_folder=folder / "out")
-        report = BatchTranslator(Pipeline(recognizer, translator, voice), settings).run([recording])
-    if report.failed:
-        raise RuntimeError(report.failed[0].message)
-    result = report.finished[0]
-    times = result.times
-    stages = {
-        "decoding and VAD": times.decoding,
-        "recognition": times.recognition,
-        "translation": times.translation,
-        "synthesis": times.synthesis,
-    }
-    return BatchFigures(result.duration, times.wall, stages)
+    pieces: list[str] = spm.SentencePieceProcessor(model_file=str(folder / name)).encode(text, out_type=str)
+    return pieces
 
 
 def measure_memory(models: ProfileModels, compute: ComputeSettings) -> MemoryFigures:

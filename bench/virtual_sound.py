@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 SETUP_HINT = "run ./scripts/test.sh, which installs pulseaudio, or: sudo apt install pulseaudio libportaudio2"
@@ -69,3 +70,22 @@ class VirtualSoundServer:
         if pid_file.exists():
             with contextlib.suppress(ProcessLookupError, ValueError):
                 os.kill(int(pid_file.read_text().split()[0]), signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def serving_as_default(server: VirtualSoundServer) -> Iterator[VirtualSoundServer]:
+    """Make `server` this process's sound devices (PortAudio rescans), then stop it and restore the previous ones."""
+    from translator.audio.devices import refresh_devices
+
+    previous = os.environ.get("PULSE_SERVER")
+    os.environ["PULSE_SERVER"] = server.server
+    refresh_devices()
+    try:
+        yield server
+    finally:
+        server.stop()
+        if previous is None:
+            os.environ.pop("PULSE_SERVER", None)
+        else:
+            os.environ["PULSE_SERVER"] = previous
+        refresh_devices()

@@ -19,6 +19,7 @@ import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from translator.models.demo.voice import NUM_SYMBOLS, voice_config
 
@@ -60,7 +61,7 @@ def phoneme_ids(voice: Path, text: str) -> list[int]:
     return [i for sentence in loaded.phonemize(text) for i in loaded.phonemes_to_ids(sentence)]
 
 
-def synthesizer(architecture: VoiceArchitecture, seed: int = 0):
+def synthesizer(architecture: VoiceArchitecture, seed: int = 0) -> Any:
     """Piper's VITS generator at `architecture`, random weights, durations pinned, ready for inference."""
     import torch
     from piper.train.vits.models import SynthesizerTrn
@@ -68,7 +69,7 @@ def synthesizer(architecture: VoiceArchitecture, seed: int = 0):
     torch.manual_seed(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # piper's training code still uses the old weight_norm
-        model = SynthesizerTrn(
+        model: Any = SynthesizerTrn(
             n_vocab=NUM_SYMBOLS,
             spec_channels=1024 // 2 + 1,  # filter_length 1024
             segment_size=8192 // HOP_LENGTH,
@@ -93,7 +94,7 @@ def synthesizer(architecture: VoiceArchitecture, seed: int = 0):
     return model
 
 
-def _pin_durations(model, frames: int) -> None:
+def _pin_durations(model: Any, frames: int) -> None:
     """Make the duration predictor answer log(frames) for every id, whatever its random input.
 
     Inverted, the stochastic predictor's last step is an elementwise affine flow, x = (z - m) * exp(-logs):
@@ -113,7 +114,7 @@ def build_bench_voice(folder: Path, quality: str, seed: int = 0) -> Path:
     architecture = VOICE_QUALITIES[quality]
     model = synthesizer(architecture, seed)
 
-    def infer_forward(text, text_lengths, scales, sid=None):
+    def infer_forward(text: Any, text_lengths: Any, scales: Any, sid: Any = None) -> Any:
         audio = model.infer(
             text, text_lengths, noise_scale=scales[0], length_scale=scales[1], noise_scale_w=scales[2], sid=sid
         )[0]
