@@ -2,6 +2,7 @@
 # Quick start: sets everything up, then opens the app's window. With arguments, runs `translator ARGS`
 # instead (for example: ./scripts/run.sh batch talk.mp3 --to de).
 set -euo pipefail
+SETUP_EXTRA=""  # the app alone: the tests' tools (the dev extra) are test.sh's
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 if [ $# -gt 0 ]; then
   exec "$VENV/bin/translator" "$@"

@@ -1,9 +1,12 @@
 # Sourced by run.sh and test.sh: makes .venv with the project installed, on a fresh Debian/Ubuntu
-# machine too. Idempotent: a second run only checks and returns.
+# machine too, and puts a `translator` command on the PATH. Idempotent: a second run only checks and returns.
+# SETUP_EXTRA names the extra to install with the app: test.sh leaves it at "dev" (pytest, ruff, mypy,
+# PyInstaller, matplotlib, the test models); run.sh sets it empty, for the app alone.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 PYTHON="${PYTHON:-python3}"
+SETUP_EXTRA="${SETUP_EXTRA-dev}"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -41,12 +44,56 @@ fi
 # PortAudio, for sound devices (live translation); the X11 libraries Qt's window needs beyond a base system.
 apt_install libportaudio2 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0 libegl1
 
-# Reinstall only when the project's metadata changed.
-STAMP="$VENV/.installed-$(sha1sum "$ROOT/pyproject.toml" | cut -c1-12)"
-if [ ! -f "$STAMP" ]; then
-  echo "setup: installing the project and its dependencies into .venv (first run takes a few minutes)" >&2
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -e "$ROOT[dev]"
-  rm -f "$VENV"/.installed-*
-  touch "$STAMP"
+# Reinstall only when the project's metadata changed. One stamp per kind of install: the app alone
+# (run.sh), or with the dev extra (test.sh), which holds everything the app needs too.
+METADATA="$(sha1sum "$ROOT/pyproject.toml" | cut -c1-12)"
+APP_STAMP="$VENV/.installed-app-$METADATA"
+DEV_STAMP="$VENV/.installed-dev-$METADATA"
+if [ -n "$SETUP_EXTRA" ]; then
+  WANTED="$VENV/.installed-$SETUP_EXTRA-$METADATA"
+  SPEC="$ROOT[$SETUP_EXTRA]"
+else
+  WANTED="$APP_STAMP"
+  SPEC="$ROOT"
 fi
+if [ ! -f "$WANTED" ] && ! { [ -z "$SETUP_EXTRA" ] && [ -f "$DEV_STAMP" ]; }; then
+  echo "setup: installing the project${SETUP_EXTRA:+ with its $SETUP_EXTRA extra} into .venv" \
+    "(the first run takes a few minutes)" >&2
+  "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet -e "$SPEC"
+  # Stamps of older metadata go; one of the other kind for this metadata stays true.
+  find "$VENV" -maxdepth 1 -name '.installed-*' ! -name "*-$METADATA" -delete
+  touch "$WANTED"
+  FRESH_INSTALL=1
+fi
+
+link_launcher() {
+  # `translator ...`, as the README and every hint the app prints say it, in ~/.local/bin when that is on
+  # the PATH (most distributions put it there once it exists). Never through sudo, never over a file that
+  # is not our own link, and never fatal: the quick start works without it.
+  local bin="${HOME:-}/.local/bin" target="$VENV/bin/translator"
+  # Only a home folder of the user running this (not the user's home under sudo, not a CI runner's unset HOME).
+  [ -n "${HOME:-}" ] && [ -O "$HOME" ] && [ -x "$target" ] || return 0
+  local found
+  found="$(command -v translator 2>/dev/null || true)"
+  if [ "$found" = "$target" ] || [ "$(readlink -f "$found" 2>/dev/null)" = "$target" ]; then return 0; fi
+  if [ -n "$found" ] && [ "$found" != "$bin/translator" ]; then
+    echo "setup: another 'translator' comes first on your PATH ($found): run $target, or ./scripts/run.sh ARGS" >&2
+    return 0
+  fi
+  case ":$PATH:" in
+    *":$bin:"*)
+      if [ -e "$bin/translator" ] && [ ! -L "$bin/translator" ]; then
+        echo "setup: $bin/translator exists and is not ours: run $target (or ./scripts/run.sh ARGS)" >&2
+      elif mkdir -p "$bin" 2>/dev/null && ln -sfn "$target" "$bin/translator" 2>/dev/null; then
+        echo "setup: linked $bin/translator to $target" >&2
+      fi ;;
+    *)
+      if [ "${FRESH_INSTALL:-0}" = 1 ]; then  # said once, after the first install, not on every start
+        echo "setup: to type 'translator ...' anywhere, put ~/.local/bin on your PATH (in ~/.profile:" \
+          "export PATH=\"\$HOME/.local/bin:\$PATH\") and run this again, which links it there;" \
+          "meanwhile ./scripts/run.sh ARGS runs 'translator ARGS'" >&2
+      fi ;;
+  esac
+}
+link_launcher

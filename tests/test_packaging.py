@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from translator.cli.bench import NOT_INSTALLED as BENCH_NOT_INSTALLED
 from translator.models.demo.translation import DEMO_TRANSLATIONS
 from translator.models.demo.whisper import DEMO_TRANSCRIPT
 
@@ -99,8 +100,10 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltApp]:
     assert build.returncode == 0, f"the build failed:\n{build.stdout[-3000:]}\n{build.stderr[-6000:]}"
     # The modules were frozen from the copy, not from the checkout the virtual environment has installed.
     modules = "".join(path.read_text(encoding="utf-8") for path in work.rglob("PYZ-*.toc"))
-    assert str(checkout / "translator" / "cli.py") in modules
-    assert str(ROOT / "translator" / "cli.py") not in modules
+    assert str(checkout / "translator" / "cli" / "__init__.py") in modules
+    assert str(ROOT / "translator" / "cli" / "__init__.py") not in modules
+    # The benchmark and its virtual sound card are developer tools: none of them is frozen into the app.
+    assert str(checkout / "bench") not in modules
     shutil.rmtree(checkout)
     shutil.rmtree(work)
     home = base / "home"
@@ -171,6 +174,10 @@ def test_models_devices_and_live_commands_start(app: BuiltApp, tmp_path: Path) -
     live = app.run("live", "--help", cwd=tmp_path)
     assert live.returncode == 0, live.stderr
     assert "--loopback" in live.stdout
+    # The benchmark is a developer tool left out of the app: one line says where it runs.
+    bench = app.run("bench", "--size", "tiny", cwd=tmp_path)
+    assert bench.returncode == 2
+    assert bench.stderr.strip().splitlines() == [f"translator: error: {BENCH_NOT_INSTALLED}"]
 
 
 def test_install_desktop_puts_the_app_in_the_menu_and_takes_it_away(app: BuiltApp, tmp_path: Path) -> None:
