@@ -3,6 +3,7 @@ settings file of the demo models, the model list and the end-of-batch and end-of
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from translator.errors import Remedy, TranslatorError
 from translator.models.demo.translation import build_demo_opus_mt
 from translator.models.folders import DEMO_SPEECH_NOTE
 from translator.pipeline.outputs import DEMO_NOTICE
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
@@ -154,3 +157,33 @@ def test_the_desktop_apps_executable_is_named_in_its_hints(
     [line] = _error_lines(capsys.readouterr().err)
     assert line.endswith("run: speech-translator models download whisper-small")
     assert set(cli._COMMANDS) == set(cli._parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+
+
+def _set_up(home: Path, path: str) -> subprocess.CompletedProcess[str]:
+    """Source the quick start's set-up as a user with this home and PATH (the project is already installed)."""
+    environment = {"HOME": str(home), "PATH": path, "PYTHON": sys.executable}
+    return subprocess.run(
+        ["bash", "-c", f"source {ROOT / 'scripts' / 'setup.sh'}"],
+        env=environment, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_the_set_up_puts_translator_on_the_path_where_the_users_bin_folder_is(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    user_bin = home / ".local" / "bin"
+    result = _set_up(home, f"{user_bin}:/usr/bin:/bin")
+    assert result.returncode == 0, result.stderr
+    assert (user_bin / "translator").resolve() == (ROOT / ".venv" / "bin" / "translator").resolve()
+    # Not on the PATH: nothing is written into the home folder, and the quick start still works.
+    other = tmp_path / "other"
+    other.mkdir()
+    result = _set_up(other, "/usr/bin:/bin")
+    assert result.returncode == 0, result.stderr
+    assert not (other / ".local").exists()
+    # Someone else's file of that name is never replaced.
+    (user_bin / "translator").unlink()
+    (user_bin / "translator").write_text("#!/bin/sh\necho mine\n")
+    result = _set_up(home, f"{user_bin}:/usr/bin:/bin")
+    assert result.returncode == 0, result.stderr
+    assert (user_bin / "translator").read_text() == "#!/bin/sh\necho mine\n"
