@@ -346,9 +346,10 @@ class LiveTranslator:
                 timeline.synthesis_start = time.monotonic()
                 pieces = self.voices[item.target].pieces(item.translation)
             for piece in pieces:
-                timeline.first_audio = timeline.first_audio or time.monotonic()
+                handed = time.monotonic()  # noted before play(): the sink may time the first sample inside it
+                timeline.first_audio = timeline.first_audio or handed
+                timeline.first_queued = timeline.first_queued or handed
                 self.sink.play(utterance_id, piece.samples, piece.sample_rate)
-                timeline.first_queued = timeline.first_queued or time.monotonic()
             timeline.synthesis_end = time.monotonic()
             self.sink.finish_utterance(utterance_id)
 
