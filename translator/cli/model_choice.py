@@ -17,7 +17,6 @@ from translator.config import AppConfig
 from translator.errors import ModelNotInstalledError, NetworkError, Remedy, TranslatorError
 from translator.languages import Language
 from translator.models.choice import (
-    DEMO_COMMAND,
     FirstStart,
     ModelPlan,
     ModelRequest,
@@ -28,6 +27,7 @@ from translator.models.loading import DemoLanguageError, LoadedModels, ModelCach
 from translator.models.planning import NoVoiceError, UnsupportedPairError
 from translator.models.store import ModelStore
 
+DEMO_COMMAND = "translator demo-models DIR"
 _OPTION_OF_STAGE = {"recognition": "whisper", "translation": "translation", "synthesis": "voice"}
 _REMEDY_WORDING = {
     Remedy.LIST_DEVICES: ": run 'translator devices' to list them",

@@ -28,8 +28,6 @@ from translator.models.planning import (
 )
 from translator.models.store import ModelStore, install_hint
 
-DEMO_COMMAND = "translator demo-models DIR"
-
 
 @dataclass(frozen=True)
 class ModelRequest:
@@ -105,7 +103,6 @@ class FirstStart:
     needed: nothing is installed. profile: the profile offered (auto's choice on this machine).
     model_ids and size_text: what downloading it takes; download_command installs it.
     online: whether the Hub answered (None when not checked); network_message says why not.
-    demo_command: the fallback that works offline (labelled demo output).
     notes: licence restrictions of the offered models, one line each.
     """
 
@@ -118,7 +115,6 @@ class FirstStart:
     online: bool | None
     network_message: str
     notes: tuple[str, ...]
-    demo_command: str = DEMO_COMMAND
 
 
 def choose_models(store: ModelStore, request: ModelRequest) -> ModelPlan | FirstStart:
