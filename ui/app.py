@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
+import socket
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
+from typing import TYPE_CHECKING
 
 from translator import __version__
 from translator.cli.options import missing_settings_message
@@ -17,7 +21,12 @@ from translator.config import AppConfig, load_config
 from translator.errors import TranslatorError
 from translator.paths import default_config_path
 
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
 logger = logging.getLogger(__name__)
+# Ctrl+C in the terminal that started the window, a stop from a script or service manager, a closed terminal.
+STOP_SIGNALS = tuple(signal.Signals[name] for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 APP_NAME = "Offline Speech Translator"
 DESKTOP_ID = "io.github.offline_speech_translator"
 
@@ -68,7 +77,51 @@ def run(arguments: argparse.Namespace) -> int:
     window.show()
     if arguments.check:  # open, draw once, close: proves an installed app can start
         QTimer.singleShot(0, window.close)
-    return int(app.exec())
+    restore_signals = close_on_stop_signals(window)
+    try:
+        return int(app.exec())
+    finally:
+        restore_signals()
+
+
+def close_on_stop_signals(window: QWidget) -> Callable[[], None]:
+    """Close `window` as its close button does (it saves the settings and stops any session or batch) on Ctrl+C,
+    SIGTERM or SIGHUP; returns what puts the previous handlers back.
+
+    Python runs a signal's handler only between its own instructions, and Qt's event loop may wait in C++ for
+    long: the signal's number, written to a socket (`signal.set_wakeup_fd`), wakes the loop, and the handler
+    queues the close rather than running it inside whatever code the signal interrupted."""
+    from PySide6.QtCore import QSocketNotifier, QTimer
+
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    previous_wakeup = signal.set_wakeup_fd(writer.fileno())
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, window)
+
+    def drain() -> None:  # the bytes only wake the loop; the handler does the work
+        with contextlib.suppress(OSError):
+            reader.recv(64)
+
+    notifier.activated.connect(drain)
+
+    def close(signum: int, frame: FrameType | None) -> None:
+        QTimer.singleShot(0, window.close)
+
+    # A signal the app was started ignoring (`nohup`) stays ignored.
+    previous = {
+        signum: signal.signal(signum, close) for signum in STOP_SIGNALS if signal.getsignal(signum) != signal.SIG_IGN
+    }
+
+    def restore() -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+        signal.set_wakeup_fd(previous_wakeup)
+        notifier.setEnabled(False)
+        reader.close()
+        writer.close()
+
+    return restore
 
 
 def _seed_config(path: Path | None) -> tuple[AppConfig | None, str | None]:

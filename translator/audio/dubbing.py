@@ -19,8 +19,11 @@ DEFAULT_MAX_SPEEDUP = 1.35
 
 @dataclass(frozen=True)
 class Placement:
+    """Where speech went in the track: from `start` to `end` seconds, at `speed` times its natural pace."""
+
     start: float
     speed: float
+    end: float
 
 
 class DubTrack:
@@ -41,9 +44,20 @@ class DubTrack:
             # Already late (slot <= 0, pushed back by the speech before): catch up as fast as allowed.
             speed = min(self._max_speedup, speech.duration / slot) if slot > 0 else self._max_speedup
             speech = speak(speed)
+        return self.put(begin / rate, speech, speed)
+
+    def put(self, start: float, speech: SpeechAudio, speed: float = 1.0) -> Placement:
+        """Put speech already made (at `speed`) at `start`, or after the speech before it, as it is."""
+        begin = max(round(start * self._writer.sample_rate), self._writer.samples_written)
         self._writer.write_silence(begin - self._writer.samples_written)
         self._writer.write(speech.samples)
-        return Placement(begin / rate, speed)
+        rate = self._writer.sample_rate
+        return Placement(begin / rate, speed, (begin + len(speech.samples)) / rate)
+
+    @property
+    def position(self) -> float:
+        """Seconds written so far: speech placed now starts here at the earliest."""
+        return self._writer.samples_written / self._writer.sample_rate
 
     def finish(self, duration: float) -> None:
         """Make the track exactly `duration` seconds long and move it into place."""

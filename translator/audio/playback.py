@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from translator.audio.devices import AudioDeviceError, find_device, portaudio
+from translator.audio.devices import LIBRARY_MESSAGES, AudioDeviceError, find_device, portaudio
 from translator.audio.files import WavTrackWriter
 from translator.audio.schedule import MarkForwarder, PlaybackMark, SpeechSchedule
 from translator.audio.sources import check_stream, open_stream, resample
@@ -122,16 +122,23 @@ class SpeakerSink(_ScheduledSink):
         with self._lock:
             if self._stream is not None or self._stopped:
                 return
-            stream = open_stream(self.device, "output", OUTPUT_RATES, self._opener)
-            self._schedule.rate = round(stream.samplerate)
-            self._last_callback = time.monotonic()
-            self._marks.start()
+            LIBRARY_MESSAGES.hold()  # until stop(): PortAudio's own lines about a failing device go to the log
             try:
-                stream.start()
-            except self._sounddevice.PortAudioError as error:
-                stream.close(ignore_errors=True)
-                raise AudioDeviceError(f"cannot start output device '{self.name}': {error}") from error
-            self._stream = stream
+                self._stream = self._started(open_stream(self.device, "output", OUTPUT_RATES, self._opener))
+            except BaseException:
+                LIBRARY_MESSAGES.release()
+                raise
+
+    def _started(self, stream: Any) -> Any:
+        self._schedule.rate = round(stream.samplerate)
+        self._last_callback = time.monotonic()
+        self._marks.start()
+        try:
+            stream.start()
+        except self._sounddevice.PortAudioError as error:
+            stream.close(ignore_errors=True)
+            raise AudioDeviceError(f"cannot start output device '{self.name}': {error}") from error
+        return stream
 
     def _opener(self, rate: int, channels: int) -> Any:
         return self._sounddevice.OutputStream(
@@ -177,6 +184,7 @@ class SpeakerSink(_ScheduledSink):
         if stream is not None:
             stream.abort(ignore_errors=True)
             stream.close(ignore_errors=True)
+            LIBRARY_MESSAGES.release()
         self._marks.close()
 
 

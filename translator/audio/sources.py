@@ -19,7 +19,14 @@ from typing import Any, Protocol
 import av
 import numpy as np
 
-from translator.audio.devices import AudioDevice, AudioDeviceError, Direction, find_device, portaudio
+from translator.audio.devices import (
+    LIBRARY_MESSAGES,
+    AudioDevice,
+    AudioDeviceError,
+    Direction,
+    find_device,
+    portaudio,
+)
 from translator.audio.files import SAMPLE_RATE, AudioFile
 from translator.audio.loopback import loopback_device, pulse_monitor_source
 from translator.errors import Remedy
@@ -195,15 +202,22 @@ class MicrophoneSource:
         with self._lock:
             if self._stream is not None or self._stopped:
                 return
-            stream = self._open()
-            self._resample = resampler_to_16k(round(stream.samplerate))
-            self._last_block = time.monotonic()
+            LIBRARY_MESSAGES.hold()  # until stop(): PortAudio's own lines about a failing device go to the log
             try:
-                stream.start()
-            except self._sounddevice.PortAudioError as error:
-                stream.close(ignore_errors=True)
-                raise AudioDeviceError(f"cannot start input device '{self.name}': {error}") from error
-            self._stream = stream
+                self._stream = self._started(self._open())
+            except BaseException:
+                LIBRARY_MESSAGES.release()
+                raise
+
+    def _started(self, stream: Any) -> Any:
+        self._resample = resampler_to_16k(round(stream.samplerate))
+        self._last_block = time.monotonic()
+        try:
+            stream.start()
+        except self._sounddevice.PortAudioError as error:
+            stream.close(ignore_errors=True)
+            raise AudioDeviceError(f"cannot start input device '{self.name}': {error}") from error
+        return stream
 
     def _open(self) -> Any:
         def opener(rate: int, channels: int) -> Any:
@@ -273,6 +287,7 @@ class MicrophoneSource:
         if stream is not None:
             stream.abort(ignore_errors=True)
             stream.close(ignore_errors=True)
+            LIBRARY_MESSAGES.release()
 
 
 class FileSource:
@@ -306,6 +321,11 @@ class FileSource:
     @property
     def overflows(self) -> int:
         return 0
+
+    @property
+    def warnings(self) -> list[str]:
+        """What was wrong with the file but did not stop it (cut short, damaged samples), once it has been read."""
+        return list(self._file.warnings)
 
     def start(self) -> None:
         with self._lock:

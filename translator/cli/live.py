@@ -11,8 +11,18 @@ from translator.audio.playback import AudioSink, SpeakerSink, WavFileSink
 from translator.audio.sources import AudioSource, FileSource, MicrophoneSource
 from translator.cli.exit_codes import EXIT_STAGE_FAILED
 from translator.cli.model_choice import load_models
-from translator.cli.options import add_language_options, add_model_options, app_config, language_argument
+from translator.cli.options import (
+    add_language_options,
+    add_model_options,
+    app_config,
+    language_argument,
+    number_between,
+    whole_number,
+)
+from translator.cli.signals import Terminated, exit_status, stopped_by
+from translator.cli.terminal import one_line
 from translator.errors import TranslatorError
+from translator.files import OutputLock, check_output_file, remove_stale_temporaries
 from translator.models.folders import DEMO_SPEECH_NOTE
 from translator.pipeline.live import LiveTranslator
 from translator.pipeline.live_events import (
@@ -65,12 +75,20 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     sinks.add_argument("--no-speech", action="store_true", help="text only: no translated speech")
     live.add_argument("--push-to-talk", action="store_true", help="press Enter to start and again to stop speaking")
     live.add_argument(
-        "--silence-ms", type=int, default=400, metavar="MS", help="silence that ends an utterance (default: 400)"
+        "--silence-ms",
+        type=whole_number(100, 3000),  # the bounds the window's settings give it
+        default=400,
+        metavar="MS",
+        help="silence that ends an utterance, 100 to 3000 (default: 400)",
     )
     live.add_argument("--no-echo-gate", action="store_true", help="keep listening while speech plays (headphones)")
     live.add_argument("--no-interims", action="store_true", help="no live captions while speaking (saves CPU)")
     live.add_argument(
-        "--max-delay", type=float, default=8.0, metavar="S", help="speech older than this is not spoken (default: 8)"
+        "--max-delay",
+        type=number_between(0.5, 600.0),
+        default=8.0,
+        metavar="S",
+        help="speech older than this is not spoken, 0.5 to 600 (default: 8)",
     )
     add_model_options(live, beam_size=1)
     live.set_defaults(run=run_live)
@@ -110,7 +128,7 @@ class LivePrinter:
             self._out.flush()
         elif isinstance(event, (LiveError, SynthesisSkipped, UtterancesMerged, PlaybackDropped)):
             self._clear_interim()
-            self._err.write(f"translator: {_describe(event)}\n")
+            self._err.write(f"translator: {one_line(_describe(event))}\n")
 
     def _clear_interim(self) -> None:
         if self._interims:
@@ -146,6 +164,11 @@ def _describe(event: LiveError | SynthesisSkipped | UtterancesMerged | PlaybackD
 def run_live(arguments: argparse.Namespace) -> int:
     """Run `translator live` until Ctrl+C or the end of the input file; returns the exit status."""
     config = app_config(arguments)
+    if arguments.output_file is not None:  # before the models load: a folder, a device or an unwritable place
+        check_output_file(arguments.output_file)
+        removed = remove_stale_temporaries(arguments.output_file.parent)
+        if removed.count:
+            print(f"translator: {removed.describe()}", file=sys.stderr)
     conversation = tuple(arguments.conversation) if arguments.conversation else None
     if conversation is None and arguments.target is None:
         raise TranslatorError("pass --to LANG, or --conversation LANG_A LANG_B")
@@ -182,18 +205,29 @@ def run_live(arguments: argparse.Namespace) -> int:
         print(f"note: {DEMO_NOTICE}", file=sys.stderr)
         if speech:
             print(f"note: {DEMO_SPEECH_NOTE}", file=sys.stderr)
-    try:  # Ctrl+C is how a live session normally ends, whenever it comes
+    # Another session or batch writing the same file is turned away before this one starts.
+    output_lock = OutputLock(arguments.output_file) if isinstance(sink, WavFileSink) else None
+    stopped: KeyboardInterrupt | None = None
+    try:  # Ctrl+C is how a live session normally ends, whenever it comes; SIGTERM and SIGHUP end it the same way
         engine.start()
-        print(f"listening to {source.name}; Ctrl+C stops", file=sys.stderr)
+        print(f"listening to {one_line(source.name)}; Ctrl+C stops", file=sys.stderr)
         if arguments.push_to_talk:
             _push_to_talk(engine)
         while not engine.wait(0.25):
             pass
-    except KeyboardInterrupt:
-        pass
+    except KeyboardInterrupt as interrupt:
+        stopped = interrupt
     finally:
-        engine.stop()
+        engine.stop()  # the output file, if any, is finished here: complete up to this moment
+        if output_lock is not None:
+            output_lock.release()
+    for warning in source.warnings if isinstance(source, FileSource) else ():
+        print(f"translator: warning: {one_line(warning)}", file=sys.stderr)
     printer.summary(engine.stats())
+    if isinstance(stopped, Terminated):  # stopped from outside (a script, a service manager): say so, and how
+        kept = f"; the speech so far is in {arguments.output_file}" if output_lock and not engine.error else ""
+        print(f"translator: {stopped_by(stopped)}{kept}", file=sys.stderr)
+        return exit_status(stopped)
     return EXIT_STAGE_FAILED if engine.error else 0
 
 

@@ -1,18 +1,84 @@
-"""The options several commands share: languages, the models and where they run, the model folder."""
+"""The options several commands share: languages, the models and where they run, the model folder, and the
+argument types that hold every number to its bounds before any work starts."""
 
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from translator.compute import DEVICES
-from translator.config import AppConfig, load_config
+from translator.config import AppConfig, cpu_threads_problem, load_config
 from translator.errors import TranslatorError
 from translator.languages import Language, UnknownLanguageError, find_language
 from translator.models.folders import DEMO_SETTINGS_FILE
 from translator.models.planning import PROFILE_CHOICES
 from translator.paths import CONFIG_ENVIRONMENT, default_config_path
+
+# Whisper and faster-whisper use a beam of 5; the cost grows with the beam (10000 ran for minutes on an 11 s
+# file, and 0 or less failed inside the model, once per file), so 20 leaves room to experiment and no more.
+MAX_BEAM_SIZE = 20
+
+
+def whole_number(low: int, high: int, meaning: str = "") -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`; `meaning` says what they mean ("1 is greedy")."""
+
+    def parse(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            number = low - 1
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(
+                f"use a whole number from {low} to {high}{f' ({meaning})' if meaning else ''}, not {text!r}"
+            )
+        return number
+
+    return parse
+
+
+def number_between(low: float, high: float, meaning: str = "") -> Callable[[str], float]:
+    """An argparse type: a finite number from `low` to `high` (NaN and infinities are refused, never clamped)."""
+
+    def parse(text: str) -> float:
+        try:
+            number = float(text)
+        except ValueError:
+            number = math.nan
+        if not (math.isfinite(number) and low <= number <= high):
+            raise argparse.ArgumentTypeError(
+                f"use a number from {low:g} to {high:g}{f' ({meaning})' if meaning else ''}, not {text!r}"
+            )
+        return number
+
+    return parse
+
+
+def thread_count_argument(text: str) -> int:
+    """An argparse type: CPU threads per model, 0 (CTranslate2 chooses) up to the bound for this computer."""
+    threads: int | str
+    try:
+        threads = int(text)
+    except ValueError:
+        threads = text
+    problem = cpu_threads_problem(threads)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    assert isinstance(threads, int)
+    return threads
+
+
+def models_folder_argument(text: str) -> Path:
+    """An argparse type: the models folder, which may not exist yet but must not be a file."""
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        what = "a file" if path.is_file() else "not a regular folder"
+        raise argparse.ArgumentTypeError(
+            f"{path} is {what}, not a folder: name a folder for the models (it is made when first needed)"
+        )
+    return path
 
 
 def language_argument(text: str) -> Language:
@@ -31,7 +97,7 @@ def source_language_argument(text: str) -> Language | None:
 def add_store_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--models-dir",
-        type=Path,
+        type=models_folder_argument,
         metavar="DIR",
         help="where models are installed (default: $TRANSLATOR_MODELS_DIR or the per-user data folder)",
     )
@@ -84,10 +150,17 @@ def add_model_options(command: argparse.ArgumentParser, beam_size: int) -> None:
         "--compute-type", metavar="TYPE", help="auto, int8, float16, int8_float16, ... (default: auto)"
     )
     command.add_argument(
-        "--threads", type=int, metavar="N", help="CPU threads per model (default: CTranslate2's choice)"
+        "--threads",
+        type=thread_count_argument,
+        metavar="N",
+        help="CPU threads per model, at most 4 per CPU core (default, or 0: CTranslate2's choice)",
     )
     command.add_argument(
-        "--beam-size", type=int, default=beam_size, metavar="N", help=f"recognition beam size (default: {beam_size})"
+        "--beam-size",
+        type=whole_number(1, MAX_BEAM_SIZE, "1 is greedy and fastest, 5 Whisper's usual"),
+        default=beam_size,
+        metavar="N",
+        help=f"recognition beam size, 1 to {MAX_BEAM_SIZE} (default: {beam_size})",
     )
     command.add_argument("--quiet", action="store_true", help="no progress or interim output")
 

@@ -13,6 +13,8 @@ and the batch goes on.
 
 from __future__ import annotations
 
+import errno
+import itertools
 import logging
 import threading
 import time
@@ -22,8 +24,9 @@ from pathlib import Path
 
 from translator.audio.dubbing import DEFAULT_MAX_SPEEDUP, DubTrack
 from translator.audio.files import SAMPLE_RATE, AudioFile, WavTrackWriter
-from translator.errors import TranslatorError, UnsupportedLanguageError
-from translator.files import ensure_writable_folder
+from translator.audio.mixing import MixSettings
+from translator.errors import StageError, TranslatorError, UnsupportedLanguageError
+from translator.files import Removed, ensure_writable_folder, remove_stale_temporaries
 from translator.languages import Language
 from translator.pipeline.batch_events import (
     EventCallback,
@@ -34,8 +37,10 @@ from translator.pipeline.batch_events import (
     FileStarted,
     SegmentReady,
 )
+from translator.pipeline.batch_media import DubbedMedia
 from translator.pipeline.inputs import InputFile, find_inputs
-from translator.pipeline.outputs import FORMATS, output_paths, write_text_outputs
+from translator.pipeline.output_set import OutputSet
+from translator.pipeline.outputs import DEFAULT_FORMATS, output_paths, write_text_outputs
 from translator.pipeline.results import FileResult, Segment, StageTimes
 from translator.pipeline.workers import END, StageQueue, Workers
 from translator.stages.recognition import RecognizedSegment, SpeechRecognizer
@@ -54,22 +59,25 @@ class BatchSettings:
     """What to make of each input.
 
     target: the language to translate into.
-    source: the language spoken, or None to detect it per file.
+    source: the language spoken, or None to detect it per window of speech (`SpeechRecognizer.language_parts`):
+      each part is translated from its own language, a part already in the target kept as it is.
     output_folder: where outputs go (mirroring the layout of input folders); None puts them beside each input.
-    formats: any of txt, srt, vtt, json, wav.
+    formats: any of txt, srt, vtt, json, wav, video (the dubbed recording: `translator.audio.video`).
     skip_existing: leave a file alone when all its outputs already exist (resumes an interrupted batch).
     max_speedup: how much faster than its natural pace speech may be made to fit its slot in the track.
     window_seconds: speech per recognition pass; Whisper sees at most 30 s.
+    mix: how the dubbed recording's main audio track is made (the speech alone, or a voice-over).
     """
 
     target: Language
     source: Language | None = None
     output_folder: Path | None = None
-    formats: frozenset[str] = frozenset(FORMATS)
+    formats: frozenset[str] = frozenset(DEFAULT_FORMATS)
     skip_existing: bool = False
     max_speedup: float = DEFAULT_MAX_SPEEDUP
     window_seconds: float = 30.0
     segmenter: SegmenterSettings = SegmenterSettings()
+    mix: MixSettings = MixSettings()
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,7 @@ class BatchReport:
     finished: list[FileResult] = field(default_factory=list)
     skipped: list[FileSkipped] = field(default_factory=list)
     failed: list[FileFailed] = field(default_factory=list)
+    stale_removed: Removed = Removed()  # temporaries that interrupted runs had left in the output folders
 
 
 class BatchTranslator:
@@ -113,6 +122,8 @@ class BatchTranslator:
         pipeline.translator.check_pair(settings.source, settings.target)
         if "wav" in settings.formats and pipeline.synthesizer is None:
             raise TranslatorError("a speech track (wav) needs a voice: pass one, or leave wav out of the formats")
+        if "video" in settings.formats and pipeline.synthesizer is None:
+            raise TranslatorError("a dubbed video (video) needs a voice: pass one, or leave video out of the formats")
         if pipeline.synthesizer is not None and pipeline.synthesizer.language != settings.target:
             raise UnsupportedLanguageError(
                 f"the voice {pipeline.synthesizer.name} speaks {pipeline.synthesizer.language.name}, not "
@@ -123,6 +134,7 @@ class BatchTranslator:
         self._emit = on_event
         self._cancelled = threading.Event()
         self._job: _FileJob | None = None
+        self._media = DubbedMedia(settings.formats, settings.target.code, settings.mix)
 
     def cancel(self) -> None:
         """Stop the file in progress (its outputs are not written) and skip the rest."""
@@ -137,6 +149,8 @@ class BatchTranslator:
             ensure_writable_folder(self.settings.output_folder)
         inputs, problems = find_inputs(paths, self.settings.output_folder)
         report = BatchReport()
+        for folder in dict.fromkeys(item.output_stem.parent for item in inputs):  # each folder once
+            report.stale_removed += remove_stale_temporaries(folder)
         for problem in problems:
             report.failed.append(problem)
             self._emit(problem)
@@ -147,6 +161,7 @@ class BatchTranslator:
                 self._emit(skipped)
                 continue
             paths_out = output_paths(item.output_stem, self.settings.target.code, self.settings.formats)
+            paths_out |= self._media.paths(item.path, item.output_stem)
             if self.settings.skip_existing and all(p.exists() for p in paths_out.values()):
                 skipped = FileSkipped(item.path, "its outputs already exist")
                 report.skipped.append(skipped)
@@ -166,29 +181,37 @@ class BatchTranslator:
 
     def _translate(self, item: InputFile, index: int, total: int, paths_out: dict[str, Path]) -> FileResult:
         audio = AudioFile(item.path)
-        self._emit(FileStarted(item.path, index, total, audio.duration))
-        track = None
-        if "wav" in paths_out and self.pipeline.synthesizer is not None:
-            writer = WavTrackWriter(paths_out["wav"], self.pipeline.synthesizer.sample_rate)
-            track = DubTrack(writer, self.settings.max_speedup)
-        self._job = _FileJob(self.pipeline, self.settings, audio, track, self._emit)
-        try:
-            # cancel() sets the flag before it looks for the job: one of the two sees the other.
-            if self._cancelled.is_set():
-                self._job.cancel()
-            result = replace(self._job.run(), outputs=tuple(paths_out.values()))
-        finally:
-            self._job = None
-        write_text_outputs(result, paths_out)
+        # Every output goes to a temporary and all move into place together, or none does (on an error or Ctrl+C).
+        with OutputSet(paths_out, item.output_stem) as outputs:
+            self._emit(FileStarted(item.path, index, total, audio.duration))
+            track = None
+            dub_track = self._media.dub_track(outputs)
+            if dub_track is not None and self.pipeline.synthesizer is not None:
+                writer = WavTrackWriter(dub_track, self.pipeline.synthesizer.sample_rate)
+                track = DubTrack(writer, self.settings.max_speedup)
+            self._job = _FileJob(self.pipeline, self.settings, audio, track, self._emit)
+            try:
+                # cancel() sets the flag before it looks for the job: one of the two sees the other.
+                if self._cancelled.is_set():
+                    self._job.cancel()
+                result = replace(self._job.run(), outputs=tuple(paths_out.values()))
+            finally:
+                self._job = None
+            result = self._media.write(result, item.output_stem, outputs, self._cancelled)
+            write_text_outputs(result, outputs)
+            outputs.commit()
         return result
 
 
 def _failure_message(path: Path, error: Exception) -> str:
     """One line for a file that failed; a bug is logged in full but never stops the batch."""
+    # The speech track is written while it is made: a full disk then fails the synthesis stage.
+    written = error.__cause__ if isinstance(error, StageError) and error.stage == "synthesis" else error
+    if isinstance(written, OSError):  # writing outputs: a full disk, a folder removed under us
+        advice = "free some space or " if written.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) else ""
+        return f"{path}: cannot write its outputs ({written.strerror or written}); {advice}choose another output folder"
     if isinstance(error, TranslatorError):
         return str(error)
-    if isinstance(error, OSError):  # writing outputs: a full disk, a folder removed under us
-        return f"{path}: cannot write its outputs ({error}); free some space or choose another output folder"
     logger.exception("translating %s failed", path)
     return f"{path}: internal error ({type(error).__name__}: {error}); please report it"
 
@@ -208,10 +231,11 @@ class _BusyTimes:
 
 @dataclass(frozen=True)
 class _Recognized:
-    """A recognised segment on its way to translation, numbered in the file's order."""
+    """A recognised segment on its way to translation, numbered in the file's order, with its language."""
 
     index: int
     segment: RecognizedSegment
+    language: Language
 
 
 class _FileJob:
@@ -247,15 +271,15 @@ class _FileJob:
 
     def run(self) -> FileResult:
         started = time.perf_counter()
-        self.workers.start(
-            [
-                ("decoding", self._read),
-                ("recognition", self._recognize),
-                ("translation", self._translate),
-                ("synthesis", self._synthesize),
-            ]
-        )
-        try:
+        try:  # the stages start inside: Ctrl+C while they start stops them too, so none outlives the file
+            self.workers.start(
+                [
+                    ("decoding", self._read),
+                    ("recognition", self._recognize),
+                    ("translation", self._translate),
+                    ("synthesis", self._synthesize),
+                ]
+            )
             while not self.workers.wait(_INTERRUPTIBLE_WAIT):
                 pass
         except BaseException:  # Ctrl+C in the caller's thread: stop the stages before leaving
@@ -279,6 +303,7 @@ class _FileJob:
             models=self.pipeline.model_names(),
             times=self.busy.stage_times(wall=time.perf_counter() - started),
             demo=self.pipeline.demo,
+            warnings=tuple(self.audio.warnings),
         )
 
     def _speech_chunks(self) -> Iterator[SpeechChunk]:
@@ -301,37 +326,37 @@ class _FileJob:
     def _recognize(self) -> None:
         recognizer = self.pipeline.recognizer
         previous_text = ""
+        spoken: Language | None = None  # the language of the latest part
         index = 0
         while (window := self.windows.get()) is not END:
             clock = time.perf_counter()
-            if self.language is None:
-                self._detect_language(window)
-            assert self.language is not None
-            for recognized in recognizer.transcribe(window, self.language, previous_text):
-                self.busy.recognition += time.perf_counter() - clock
-                self.recognized.put(_Recognized(index, recognized))
-                previous_text = f"{previous_text} {recognized.text}"[-1000:]
-                index += 1
-                clock = time.perf_counter()
+            for part in recognizer.language_parts(window, spoken, fixed=self.settings.source):
+                if part.language != spoken:  # earlier text in another language would mislead Whisper
+                    self.pipeline.translator.check_pair(part.language, self.settings.target)
+                    previous_text, spoken = "", part.language
+                if self.language is None:  # the file's language: the first one heard
+                    self.language, self.language_probability = part.language, part.probability
+                for recognized in recognizer.transcribe(part.window, part.language, previous_text):
+                    self.busy.recognition += time.perf_counter() - clock
+                    self.recognized.put(_Recognized(index, recognized, part.language))
+                    previous_text = f"{previous_text} {recognized.text}"[-1000:]
+                    index += 1
+                    clock = time.perf_counter()
             self.busy.recognition += time.perf_counter() - clock
             self.emit(FileProgress(self.audio.path, window.source_end, self.audio.duration))
         if self.language is None:  # no speech at all: nothing to detect, so report the requested language
             self.language = self.settings.source or self.settings.target
         self.recognized.put(END)
 
-    def _detect_language(self, window: Window) -> None:
-        guess = self.pipeline.recognizer.detect_language(window)
-        self.pipeline.translator.check_pair(guess.language, self.settings.target)
-        self.language, self.language_probability = guess.language, guess.probability
-
     def _translate(self) -> None:
         translator = self.pipeline.translator
         while (first := self.recognized.get()) is not END:
-            # Whatever recognition has already queued is translated in the same call.
+            # Whatever recognition has already queued is translated in the same call, a call per language.
             batch = [first, *self.recognized.take_ready(translator.settings.max_batch_size - 1)]
             clock = time.perf_counter()
-            assert self.language is not None
-            texts = translator.translate([item.segment.text for item in batch], self.language, self.settings.target)
+            texts = []
+            for language, items in itertools.groupby(batch, key=lambda item: item.language):  # kept if in the target
+                texts += translator.translate([item.segment.text for item in items], language, self.settings.target)
             self.busy.translation += time.perf_counter() - clock
             for item, text in zip(batch, texts):
                 recognized = item.segment
@@ -343,6 +368,7 @@ class _FileJob:
                     text,
                     recognized.avg_logprob,
                     recognized.no_speech_prob,
+                    language=item.language.code,
                 )
                 self.translated.put(segment)
         self.translated.put(END)
@@ -367,6 +393,6 @@ class _FileJob:
             clock = time.perf_counter()
             placement = self.track.place(segment.start, slot_end, lambda speed: synthesizer.speak(segment.text, speed))
             self.busy.synthesis += time.perf_counter() - clock
-            segment = replace(segment, dub_start=placement.start, dub_speed=placement.speed)
+            segment = replace(segment, dub_start=placement.start, dub_speed=placement.speed, dub_end=placement.end)
         self.segments.append(segment)
         self.emit(SegmentReady(self.audio.path, segment))

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, Generic, Literal, TypeVar
 
 from translator.errors import StageError, TranslatorError
+from translator.files import interrupts_deferred
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -134,16 +135,17 @@ class Workers:
             self._conditions.append(condition)
 
     def start(self, stages: Sequence[Stage]) -> None:
-        """Start one daemon thread per stage, named `label-stage`."""
+        """Start one daemon thread per stage, named `label-stage`; a Ctrl+C meanwhile comes once all have started."""
         threads = [
             threading.Thread(target=self._run, args=stage, name=f"{self.label}-{stage[0]}", daemon=True)
             for stage in stages
         ]
-        with self._lock:
-            self._threads += threads
-            self._running += len(threads)
-        for thread in threads:
-            thread.start()
+        with interrupts_deferred():  # Ctrl+C waits until all have started, so `stop` has every one to join
+            with self._lock:
+                self._threads += threads
+                self._running += len(threads)
+            for thread in threads:
+                thread.start()
 
     def _run(self, stage: str, work: Callable[[], None]) -> None:
         try:
@@ -151,6 +153,7 @@ class Workers:
         except Exception as error:  # a failing stage stops the group with an error naming it; never silently
             logger.exception("%s: the %s stage failed", self.subject, stage)
             failure = StageError(stage, error)
+            failure.__cause__ = error  # so the owner can tell, say, a full disk from a model's failure
             if self.abort(failure):
                 self._on_failure(failure)
         finally:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from piper import PiperVoice, SynthesisConfig
@@ -81,35 +82,106 @@ def first_clause(text: str) -> tuple[str, str] | None:
     return None
 
 
+# The keys of a voice config that Piper and this module read, and the JSON type each must have.
+_CONFIG_KEYS: tuple[tuple[tuple[str, ...], type], ...] = (
+    (("audio", "sample_rate"), int),
+    (("espeak", "voice"), str),
+    (("num_symbols",), int),
+    (("num_speakers",), int),
+    (("phoneme_id_map",), dict),
+)
+
+_JSON_TYPES = {
+    dict: "an object",
+    list: "an array",
+    str: "a string",
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+}
+
+
+class BrokenVoiceError(ModelError, UnsupportedLanguageError):
+    """A folder's voice for a language cannot be read: a broken model, and so no voice for that language."""
+
+
+def voice_config(onnx_path: Path) -> dict[str, Any]:
+    """The config (`.onnx.json`) beside a Piper voice, checked for the keys Piper reads; a `ModelError` names
+    the file and what is wrong with it (missing, not JSON, not a voice's config)."""
+    path = Path(f"{onnx_path}.json")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"voice {onnx_path} is incomplete: {path.name} is missing beside it") from None
+    except UnicodeDecodeError:
+        raise ModelError(f"the voice config {path} is not UTF-8 text: reinstall the voice") from None
+    except ValueError as error:
+        raise ModelError(f"the voice config {path} is not valid JSON ({error}): reinstall the voice") from None
+    except OSError as error:
+        raise ModelError(f"cannot read the voice config {path}: {error.strerror or error}") from error
+    problem = _config_problem(config)
+    if problem is not None or not isinstance(config, dict):
+        raise ModelError(f"the voice config {path} is not a Piper voice config ({problem}): reinstall the voice")
+    return config
+
+
+def _config_problem(config: object) -> str | None:
+    if not isinstance(config, dict):
+        return f"it holds {_JSON_TYPES.get(type(config), 'null')}, not an object"
+    for keys, kind in _CONFIG_KEYS:
+        value: object = config
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is None:
+            return f"'{'.'.join(keys)}' is missing"
+        if type(value) is not kind:  # exact: JSON's true must not pass as a number
+            return f"'{'.'.join(keys)}' must be {_JSON_TYPES[kind]}, not {_JSON_TYPES.get(type(value), 'null')}"
+    language = config.get("language", {})
+    if not isinstance(language, dict) or not isinstance(language.get("code", ""), str):
+        return "'language' must be an object whose 'code' is a string"
+    return None
+
+
 def voice_language(onnx_path: Path) -> Language:
     """The language a Piper voice speaks, from its config's `language.code` or espeak voice."""
-    config = json.loads(Path(f"{onnx_path}.json").read_text(encoding="utf-8"))
-    locale = (config.get("language") or {}).get("code") or (config.get("espeak") or {}).get("voice", "")
+    config = voice_config(onnx_path)
+    locale: str = config.get("language", {}).get("code") or config["espeak"]["voice"]
     return language_for_piper_locale(locale.replace("-", "_"))
 
 
 def find_voice(location: Path, language: Language) -> Path:
-    """The voice file at `location`, or the first voice for `language` in the folder `location`."""
+    """The voice file at `location`, or the first voice for `language` in the folder `location`.
+
+    A voice in the folder whose config cannot be read is passed over; if no voice for `language` is found and
+    one of those is named for it (de_DE-... for German), the error says what is wrong with that one."""
     if location.is_file():
-        _require_config(location)
+        voice_config(location)
         return location
     if not location.is_dir():
         raise ModelError(f"voice {location} does not exist: pass a Piper .onnx voice or a folder of voices")
+    broken: list[ModelError] = []
     for candidate in sorted(location.rglob("*.onnx")):
-        hidden = any(part.startswith(".") for part in candidate.relative_to(location).parts)
-        if hidden or not Path(f"{candidate}.json").is_file():  # hidden: e.g. a model store's unfinished downloads
-            continue
+        if any(part.startswith(".") for part in candidate.relative_to(location).parts):
+            continue  # hidden: e.g. a model store's unfinished downloads
         try:
             if voice_language(candidate) == language:
                 return candidate
-        except (UnknownLanguageError, ValueError):
+        except UnknownLanguageError:
             continue
+        except ModelError as error:
+            if _named_for(candidate, language):
+                broken.append(error)
+    if broken:
+        raise BrokenVoiceError(f"no usable {language.name} voice in {location}: {broken[0]}")
     raise UnsupportedLanguageError(f"no {language.name} voice in {location}: add a Piper voice for {language.name}")
 
 
-def _require_config(onnx_path: Path) -> None:
-    if not Path(f"{onnx_path}.json").is_file():
-        raise ModelError(f"voice {onnx_path} is incomplete: {onnx_path.name}.json is missing beside it")
+def _named_for(voice: Path, language: Language) -> bool:
+    """Whether a voice file is named for `language` as Piper names its voices (de_DE-thorsten-medium.onnx)."""
+    try:
+        return language_for_piper_locale(voice.name.split("-", 1)[0]) == language
+    except UnknownLanguageError:
+        return False
 
 
 class SpeechSynthesizer:
@@ -129,7 +201,7 @@ class SpeechSynthesizer:
                 f"pass a {language.name} voice"
             )
         self.sample_rate = self._voice.config.sample_rate
-        self.is_demo = json.loads(Path(f"{self.path}.json").read_text(encoding="utf-8")).get("dataset") == "demo"
+        self.is_demo = voice_config(self.path).get("dataset") == "demo"
 
     @property
     def name(self) -> str:
