@@ -9,6 +9,10 @@ measures what the adaptive window does to accuracy on real speech (`bench.encode
 installed (`pip install -e '.[bench]'`) the voices are Piper's own VITS and the same architectures also
 run in PyTorch through transformers, for the ratio ours/theirs (`bench.peers`). The report and chart go
 to `docs/` (`bench.report`).
+
+`translator bench --soak MINUTES` runs the soak run instead (`bench.soak`): speech looped through the live
+pipeline on a virtual sound card for MINUTES, resident memory and speech-to-speech delay per window, in
+`docs/soak.md` (`bench.soak_report`).
 """
 
 from __future__ import annotations
