@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from translator.audio.files import SAMPLE_RATE, read_audio
+from translator.audio.files import SAMPLE_RATE, read_audio, read_span
 from translator.audio.playback import SpeakerSink
 from translator.audio.schedule import PlaybackMark
 from ui.bridge import Background
@@ -32,13 +32,14 @@ class ResultPlayer(QObject):
         self._stop = threading.Event()
         self.current: Path | None = None
 
-    def play(self, path: Path, device: str | None = None) -> None:
-        """Play `path` on `device` (None: the system default), stopping what played before."""
+    def play(self, path: Path, device: str | None = None, span: tuple[float, float] | None = None) -> None:
+        """Play `path` (only the stretch `span`, start and end in seconds, when given) on `device` (None: the
+        system default), stopping what played before."""
         self.stop()
         stop = self._stop = threading.Event()
         self.current = path
         self.playing.emit(path)
-        self._background.run("play", lambda: _play(path, device, stop), lambda _: self._ended(path), self._failed)
+        self._background.run("play", lambda: _play(path, device, stop, span), lambda _: self._ended(path), self._failed)
 
     def stop(self) -> None:
         """Stop playing; the worker closes the device within a moment."""
@@ -55,9 +56,9 @@ class ResultPlayer(QObject):
         self.failed.emit(message)
 
 
-def _play(path: Path, device: str | None, stop: threading.Event) -> None:
-    """The worker's part: play the whole file unless `stop` is set first."""
-    samples = read_audio(path)
+def _play(path: Path, device: str | None, stop: threading.Event, span: tuple[float, float] | None) -> None:
+    """The worker's part: play the file (or its `span`) unless `stop` is set first."""
+    samples = read_audio(path) if span is None else read_span(path, *span)
     sink = SpeakerSink(device)
 
     def heard(mark: PlaybackMark) -> None:

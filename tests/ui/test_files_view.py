@@ -59,7 +59,8 @@ def test_files_translate_and_their_rows_finish(qtbot, window: MainWindow, jfk_pa
     assert "1 of 2 files failed" in window.banner.text()
     assert "1 translated, 0 skipped, 1 failed" in view.summary.text()
 
-    view.table.doubleClicked.emit(view.files.index(0, 0))
+    view.table.selectRow(0)
+    view.open_action.trigger()  # "Open result" (double-click now edits the segments)
     assert opened == [tmp_path / "out" / "jfk.de.wav"]
 
     qtbot.mouseClick(view.start, Qt.MouseButton.LeftButton)  # again: the finished file is not redone

@@ -160,7 +160,8 @@ def test_a_finished_file_opens_or_plays_here(
     assert shown == ", ".join(sorted(path.name for path in view.files.rows[0].outputs))  # the same order every run
 
     window.open_url = lambda url: False  # no application opens anything here
-    view.table.doubleClicked.emit(view.files.index(0, 0))
+    view.table.selectRow(0)
+    view.open_action.trigger()  # "Open result" (double-click now edits the segments)
     assert "Nothing on this computer is set up to open .wav files" in window.banner.text()
     playing: list[Path | None] = []
     window.player.playing.connect(playing.append)

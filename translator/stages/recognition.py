@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from faster_whisper import WhisperModel
@@ -33,6 +33,9 @@ from translator.stages.whisper_window import (
 REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json", ("vocabulary.json", "vocabulary.txt"))
 # How much earlier text conditions the next window; Whisper's prompt holds 224 tokens at most.
 _PROMPT_CHARACTERS = 400
+# A language guess at least this likely is taken as it is; a window guessed less surely is detected again stretch by
+# stretch (it may hold two languages), and a stretch guessed less surely keeps the language spoken before it.
+CONFIDENT_LANGUAGE = 0.8
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,17 @@ class RecognizedSegment:
 class LanguageGuess:
     language: Language
     probability: float
+
+
+@dataclass(frozen=True)
+class LanguagePart:
+    """Consecutive speech of a window in one language: the part to transcribe, and its language with the
+    probability of Whisper's guess (for a part that kept the previous language, of the unsure guess it overruled;
+    None where the language was given, not detected)."""
+
+    window: Window
+    language: Language
+    probability: float | None
 
 
 class SpeechRecognizer:
@@ -130,6 +144,33 @@ class SpeechRecognizer:
             raise ModelError(f"the Whisper model {self.name} knows none of {', '.join(c.name for c in candidates)}")
         best = max(scores, key=lambda language: scores[language])
         return LanguageGuess(best, scores[best] / (sum(scores.values()) or 1.0))
+
+    def language_parts(
+        self, window: Window, previous: Language | None = None, fixed: Language | None = None
+    ) -> list[LanguagePart]:
+        """`window` split where the spoken language changes, each part with its language; with `fixed` (the
+        language is known), the whole window in it, nothing detected.
+
+        The window is detected whole; a window of one stretch of speech, or one guessed surely
+        (`CONFIDENT_LANGUAGE`), is one part. Otherwise each stretch is detected on its own and consecutive
+        stretches of one language make a part; an unsure guess keeps the language before it (`previous`, the
+        language of the speech before the window, for the first). Costs one detection a window, and one a stretch
+        in the windows that need it."""
+        if fixed is not None:
+            return [LanguagePart(window, fixed, None)]
+        guess = self.detect_language(window)
+        if len(window.chunks) == 1 or guess.probability >= CONFIDENT_LANGUAGE:
+            return [_settled(window, guess, previous)]
+        parts: list[LanguagePart] = []
+        for chunk in window.chunks:
+            before = parts[-1].language if parts else previous or guess.language
+            alone = Window.of([chunk])
+            part = _settled(alone, self.detect_language(alone), before)
+            if parts and parts[-1].language == part.language:
+                earlier = parts.pop()
+                part = replace(earlier, window=Window.of([*earlier.window.chunks, chunk]))
+            parts.append(part)
+        return parts
 
     def transcribe(self, window: Window, language: Language, previous_text: str = "") -> Iterator[RecognizedSegment]:
         """Yield the window's segments as Whisper decodes them, with times mapped to the source."""
@@ -199,3 +240,9 @@ class SpeechRecognizer:
             self._windows[outcome] += 1
             if reason is not None:
                 self._fallback_reasons[reason] += 1
+
+
+def _settled(window: Window, guess: LanguageGuess, before: Language | None) -> LanguagePart:
+    """The part's language: the guess where it is sure (or nothing was spoken before), else the language before."""
+    language = guess.language if before is None or guess.probability >= CONFIDENT_LANGUAGE else before
+    return LanguagePart(window, language, guess.probability)

@@ -9,7 +9,7 @@ the source.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -187,6 +187,11 @@ class Window:
     chunks: tuple[SpeechChunk, ...]
     audio: np.ndarray = field(repr=False)
 
+    @classmethod
+    def of(cls, chunks: Sequence[SpeechChunk]) -> Window:
+        """The window holding `chunks`, one after another."""
+        return cls(tuple(chunks), np.concatenate([chunk.audio for chunk in chunks]))
+
     @property
     def duration(self) -> float:
         return len(self.audio) / SAMPLE_RATE
@@ -215,13 +220,9 @@ def pack_windows(chunks: Iterable[SpeechChunk], max_seconds: float = 30.0) -> It
     size = 0
     for chunk in chunks:
         if group and size + len(chunk.audio) > limit:
-            yield _window(group)
+            yield Window.of(group)
             group, size = [], 0
         group.append(chunk)
         size += len(chunk.audio)
     if group:
-        yield _window(group)
-
-
-def _window(chunks: list[SpeechChunk]) -> Window:
-    return Window(tuple(chunks), np.concatenate([chunk.audio for chunk in chunks]))
+        yield Window.of(group)
