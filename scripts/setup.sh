@@ -61,6 +61,10 @@ if [ ! -f "$WANTED" ] && ! { [ -z "$SETUP_EXTRA" ] && [ -f "$DEV_STAMP" ]; }; th
     "(the first run takes a few minutes)" >&2
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
   "$VENV/bin/python" -m pip install --quiet -e "$SPEC"
+  if [ "$(uname -s)" = Linux ]; then
+    # Global push-to-talk: pynput's X11 listener, without the evdev it requires (built from source, unused).
+    "$VENV/bin/python" -m pip install --quiet --no-deps "pynput>=1.7.6"
+  fi
   # Stamps of older metadata go; one of the other kind for this metadata stays true.
   find "$VENV" -maxdepth 1 -name '.installed-*' ! -name "*-$METADATA" -delete
   touch "$WANTED"

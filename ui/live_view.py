@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
+    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -26,14 +27,16 @@ from translator.audio.devices import AudioDevice
 from translator.audio.files import AUDIO_EXTENSIONS
 from translator.errors import TranslatorError
 from translator.files import write_text_atomic
-from translator.languages import Language
+from translator.languages import Language, find_language
 from translator.models.folders import DEMO_SPEECH_NOTE, demo_languages
 from translator.pipeline.live_events import LiveStats, UtteranceDone
 from translator.pipeline.outputs import TEXT_FORMATS, render_captions
 from ui.bridge import Background
+from ui.conversation_view import ConversationView
 from ui.latency import LatencyPanel
 from ui.sessions import State
 from ui.settings import SettingsStore
+from ui.speak_box import SpeakBox, TypedText
 from ui.transcript import TranscriptModel
 from ui.widgets import AUTO, LOOPBACK, DevicePicker, HintedTable, LanguagePicker, LevelMeter
 
@@ -64,8 +67,10 @@ class LiveView(QWidget):
     talk_released = Signal()
     refresh_devices_requested = Signal()
     real_models_requested = Signal()
+    captions_requested = Signal()
     save_failed = Signal(str)
     transcript_saved = Signal(object)  # the Path written
+    speak_requested = Signal(object)  # TypedText
 
     def __init__(
         self, settings: SettingsStore, parent: QWidget | None = None, background: Background | None = None
@@ -142,6 +147,15 @@ class LiveView(QWidget):
         clear.clicked.connect(self.clear)
         save.clicked.connect(self._save_dialog)
         self.latency = LatencyPanel()
+        self.speak_box = SpeakBox()
+        self.speak_box.speak_requested.connect(self._speak)
+        self.conversation_view = ConversationView(self.transcript)
+        self.transcript_pages = QStackedWidget()  # the table, or in conversation mode the two columns
+        self.transcript_pages.addWidget(self.table)
+        self.transcript_pages.addWidget(self.conversation_view)
+        for picker in (self.source, self.target):
+            picker.currentIndexChanged.connect(lambda _: self._languages_changed())
+        self.conversation.toggled.connect(lambda _: self._languages_changed())
 
         widget: QWidget  # each row's loop holds different kinds
         languages = QHBoxLayout()
@@ -159,14 +173,19 @@ class LiveView(QWidget):
             controls.addWidget(widget)
         controls.addStretch(1)
         controls.addWidget(self.demo_notice)
+        self.captions_button = QPushButton("Captions window")
+        self.captions_button.setToolTip("Large captions in a window of their own, always on top (a second screen, OBS)")
+        self.captions_button.clicked.connect(self.captions_requested)
         transcript_buttons = QHBoxLayout()
+        transcript_buttons.addWidget(self.captions_button)
         transcript_buttons.addStretch(1)
         for button in (copy, clear, save):
             transcript_buttons.addWidget(button)
         transcript_side = QWidget()
         transcript_layout = QVBoxLayout(transcript_side)
         transcript_layout.setContentsMargins(0, 0, 0, 0)
-        transcript_layout.addWidget(self.table, 1)
+        transcript_layout.addWidget(self.transcript_pages, 1)
+        transcript_layout.addWidget(self.speak_box)
         transcript_layout.addLayout(transcript_buttons)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(transcript_side)
@@ -183,6 +202,7 @@ class LiveView(QWidget):
         layout.addLayout(controls)
         layout.addWidget(self.splitter, 1)
         self._restore()
+        self._languages_changed()
         self.show_state(State.IDLE.value)
 
     def _restore(self) -> None:
@@ -236,6 +256,25 @@ class LiveView(QWidget):
         if source != AUTO:
             self.source.set_code(target)
             self.target.set_code(source)
+
+    def _languages_changed(self) -> None:
+        conversation = self.conversation.isChecked()
+        self.speak_box.set_languages(self.source.code(), self.target.code(), conversation)
+        self.conversation_view.set_languages(self.source.language(), self.target.language())
+        self.transcript_pages.setCurrentWidget(self.conversation_view if conversation else self.table)
+
+    def _speak(self, text: str, reverse: bool) -> None:
+        """Typed text, to be spoken: from the spoken language (else the one last recognised) into the target,
+        or the other way in conversation mode when the direction is reversed."""
+        choices = self.choices()
+        recognised = [row.language for row in self.transcript.final_rows() if row.language]
+        source = choices.source or (find_language(recognised[-1]) if recognised else None)
+        target = choices.target
+        both = tuple(language for language in (source, target) if language is not None)
+        if reverse:
+            source, target = target, source
+        targets = both if choices.conversation else tuple(language for language in (target,) if language)
+        self.speak_requested.emit(TypedText(text, source, target, targets, choices.output_device))
 
     def _start_or_stop(self) -> None:
         (self.start_requested if self.start.text() == "Start" else self.stop_requested).emit()

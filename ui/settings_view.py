@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QKeySequenceEdit,
     QLabel,
     QLineEdit,
     QMenu,
@@ -28,6 +30,7 @@ from translator.compute import DEVICES, ComputeSettings
 from translator.config import AppConfig, ModelPaths
 from translator.models.planning import PROFILE_CHOICES, describe_size
 from ui.bridge import STAGE_NAMES
+from ui.global_shortcut import DEFAULT_GLOBAL_TALK
 from ui.settings import SettingsStore
 
 COMPUTE_TYPES = ("auto", "int8", "int8_float16", "float16", "int8_float32", "float32")
@@ -155,6 +158,19 @@ class SettingsView(QWidget):
         live_form.addRow(self.echo_gate)
         live_form.addRow(self.interims)
         live_form.addRow("Speech older than this is shown but not spoken", self.max_delay)
+        self.global_talk = QKeySequenceEdit()
+        self.global_talk.setAccessibleName("Push-to-talk shortcut in any application")
+        self.global_talk.setToolTip("Hold it while you speak, whichever application has focus (empty: off)")
+        self.global_talk.setMaximumSequenceLength(1)
+        self.global_talk.setClearButtonEnabled(True)
+        for inner, name in ((QLineEdit, "Push-to-talk shortcut keys"), (QToolButton, "Clear: no shortcut")):
+            for part in self.global_talk.findChildren(inner):  # Qt's own parts, for screen readers too
+                part.setAccessibleName(name)
+        self.global_talk_note = QLabel("")  # whether this desktop lets it work
+        self.global_talk_note.setAccessibleName("Push-to-talk shortcut availability")
+        self.global_talk_note.setWordWrap(True)
+        live_form.addRow("Push to talk from any application (hold)", self.global_talk)
+        live_form.addRow(self.global_talk_note)
 
         self.profile = QComboBox()
         self.profile.setAccessibleName("Model profile")
@@ -210,6 +226,7 @@ class SettingsView(QWidget):
         self.echo_gate.setChecked(get("live/echo_gate", True))
         self.interims.setChecked(get("live/interims", True))
         self.max_delay.setValue(get("live/max_delay", 8.0))
+        self.global_talk.setKeySequence(QKeySequence(get("live/global_talk", DEFAULT_GLOBAL_TALK)))
         self.profile.setCurrentText(get("models/profile", "auto"))
 
     def set_models(self, models: ModelPaths) -> None:
@@ -227,7 +244,12 @@ class SettingsView(QWidget):
         self._settings.set("live/echo_gate", self.echo_gate.isChecked())
         self._settings.set("live/interims", self.interims.isChecked())
         self._settings.set("live/max_delay", self.max_delay.value())
+        self._settings.set("live/global_talk", self.global_talk_sequence())
         self._settings.set("models/profile", self.profile.currentText())
+
+    def global_talk_sequence(self) -> str:
+        """The push-to-talk shortcut for every application, in Qt's portable notation; empty when off."""
+        return self.global_talk.keySequence().toString(QKeySequence.SequenceFormat.PortableText)
 
     def app_config(self) -> AppConfig:
         return AppConfig(
