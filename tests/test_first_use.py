@@ -79,7 +79,7 @@ def test_a_language_no_voice_speaks_gets_text_and_subtitles(
     # A speech track asked for by name is still an error, and it says there is no voice to add.
     assert main(["batch", str(talk), *japanese_models, "--out", str(out), "--formats", "srt,wav"]) == 2
     [line] = _error_lines(capsys.readouterr().err)
-    assert "no Piper voice speaks Japanese" in line and "leave wav out of --formats" in line
+    assert "no Piper voice speaks Japanese" in line and "leave wav and video out of --formats" in line
 
 
 def test_live_in_a_language_no_voice_speaks_is_text_only(

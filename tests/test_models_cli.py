@@ -97,7 +97,9 @@ def test_a_missing_model_is_one_line_naming_the_command(
     assert_one_line_error(capsys.readouterr().err, "run: translator models download whisper-base")
     japanese = ["batch", str(talk), "--to", "ja", "--profile", "balanced", "--out", str(tmp_path)]
     assert run_main([*japanese, "--formats", "txt,wav"]) == 2  # a speech track asked for by name needs a voice
-    assert_one_line_error(capsys.readouterr().err, "no voice in the catalog speaks Japanese", "wav out of --formats")
+    assert_one_line_error(
+        capsys.readouterr().err, "no voice in the catalog speaks Japanese", "wav and video out of --formats"
+    )
     assert run_main(japanese) == 2  # by default a language no voice speaks gets text and subtitles: no voice needed
     line = assert_one_line_error(capsys.readouterr().err, "run: translator models download whisper-small nllb-200")
     assert "voice" not in line

@@ -3,11 +3,12 @@ and each file's state, progress, detected language, real-time factor and error a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -17,23 +18,26 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from translator.audio.files import AUDIO_EXTENSIONS
+from translator.audio.mixing import DEFAULT_DUCK_DB, MAX_DUCK_DB, MixSettings
 from translator.pipeline.batch import BatchSettings
-from translator.pipeline.outputs import FORMATS
+from translator.pipeline.outputs import DEFAULT_FORMATS, FORMATS
 from translator.pipeline.results import FileResult
 from ui.bridge import Background
+from ui.cluster_choice import ClusterChoice
 from ui.files_model import PROGRESS_COLUMN, FileRow, FilesModel, ProgressDelegate, find_rows
 from ui.sessions import State
 from ui.settings import SettingsStore
 from ui.widgets import AUTO, HintedTable, LanguagePicker
 
 # The order in which a finished file's outputs are worth opening.
-_OPEN_PREFERENCE = ("wav", "txt", "srt", "vtt", "json")
+_OPEN_PREFERENCE = ("mp4", "mkv", "m4a", "mka", "wav", "txt", "srt", "vtt", "json")
 
 
 def _names(folders: list[Path]) -> str:
@@ -46,6 +50,7 @@ class FilesView(QWidget):
     play_requested = Signal(object)  # the Path of a translated speech track, to play in the app
     stop_playing_requested = Signal()
     open_requested = Signal(object)  # a Path: a result file or a folder
+    edit_requested = Signal(object)  # the Path of a finished file's NAME.LANG.json, to correct its segments
 
     def __init__(
         self, settings: SettingsStore, parent: QWidget | None = None, background: Background | None = None
@@ -66,7 +71,14 @@ class FilesView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
-        self.table.doubleClicked.connect(lambda index: self._open_result(index.row()))
+        # A finished file opens for correction; its result still opens from the context menu (right-click).
+        self.table.doubleClicked.connect(lambda index: self._activate(index.row()))
+        self.edit_action = QAction("Edit segments…", self.table)
+        self.edit_action.triggered.connect(lambda: self._on_selected(self._edit_segments))
+        self.open_action = QAction("Open result", self.table)
+        self.open_action.triggered.connect(lambda: self._on_selected(self._open_result))
+        self.table.addActions([self.edit_action, self.open_action])
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self.show_playing(self._playing))
         add_files, add_folder = QPushButton("Add files…"), QPushButton("Add folder…")
         remove, clear = QPushButton("Remove"), QPushButton("Clear list")
@@ -87,6 +99,22 @@ class FilesView(QWidget):
         self.formats = {fmt: QCheckBox(fmt) for fmt in FORMATS}
         for fmt, box in self.formats.items():
             box.setAccessibleName(f"Write {fmt}")
+        self.formats["video"].setToolTip(
+            "The dubbed recording, NAME.LANG.mkv (and .mp4): the picture copied, the translated speech as its main "
+            "sound, the original sound and both subtitles as further tracks"
+        )
+        self.voice_over = QCheckBox("voice-over")
+        self.voice_over.setAccessibleName("Dub as a voice-over")
+        self.voice_over.setToolTip(
+            "The dubbed video keeps the original sound under the translation, lowered while it speaks"
+        )
+        self.duck_db = QSpinBox()
+        self.duck_db.setRange(0, round(MAX_DUCK_DB))
+        self.duck_db.setSuffix(" dB")
+        self.duck_db.setAccessibleName("How far the original sound is lowered under the translation")
+        for control in (self.formats["video"], self.voice_over):
+            control.toggled.connect(lambda _: self._enable_mix())
+        self.cluster = ClusterChoice()
         self.start = QPushButton("Translate")
         self.start.setAccessibleName("Translate files")
         self.start.clicked.connect(self.start_requested)
@@ -117,14 +145,20 @@ class FilesView(QWidget):
         formats.addWidget(QLabel("Formats"))
         for box in self.formats.values():
             formats.addWidget(box)
+        formats.addWidget(self.voice_over)
+        formats.addWidget(self.duck_db)
         formats.addStretch(1)
+        actions = QHBoxLayout()  # a row of their own: the formats row, with the dubbed video's choices, is full
+        actions.addWidget(self.cluster)
+        actions.addStretch(1)
         for widget in (self.start, self.cancel, self.play, open_folder):
-            formats.addWidget(widget)
+            actions.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.addLayout(list_row)
         layout.addWidget(self.table, 1)
         layout.addLayout(options)
         layout.addLayout(formats)
+        layout.addLayout(actions)
         layout.addWidget(self.summary)
         self._restore()
         self.show_state(State.IDLE.value)
@@ -133,15 +167,21 @@ class FilesView(QWidget):
         self.source.set_code(self._settings.get("files/source", AUTO))
         self.target.set_code(self._settings.get("files/target", "de"))
         self.output_folder.setText(self._settings.get("files/output_folder", ""))
-        chosen = set(self._settings.get("files/formats", ",".join(FORMATS)).split(","))
+        chosen = set(self._settings.get("files/formats", ",".join(DEFAULT_FORMATS)).split(","))
         for fmt, box in self.formats.items():
             box.setChecked(fmt in chosen)
+        self.voice_over.setChecked(self._settings.get("files/voice_over", False))
+        self.duck_db.setValue(self._settings.get("files/duck_db", round(DEFAULT_DUCK_DB)))
+        self.cluster.restore(self._settings)
 
     def save_settings(self) -> None:
         self._settings.set("files/source", self.source.code())
         self._settings.set("files/target", self.target.code())
         self._settings.set("files/output_folder", self.output_folder.text().strip())
         self._settings.set("files/formats", ",".join(self.chosen_formats()))
+        self._settings.set("files/voice_over", self.voice_over.isChecked())
+        self._settings.set("files/duck_db", self.duck_db.value())
+        self.cluster.save(self._settings)
 
     def chosen_formats(self) -> list[str]:
         return [fmt for fmt, box in self.formats.items() if box.isChecked()]
@@ -235,6 +275,7 @@ class FilesView(QWidget):
             source=self.source.language(),
             output_folder=Path(folder).expanduser() if folder else None,
             formats=frozenset(self.chosen_formats()),
+            mix=MixSettings(self.voice_over.isChecked(), float(self.duck_db.value())),
         )
 
     def mark_queued(self, inputs: list[Path]) -> None:
@@ -250,12 +291,20 @@ class FilesView(QWidget):
         self.cancel.setEnabled(state in (State.LOADING.value, State.RUNNING.value))
         for widget in (*self._list_buttons, self.source, self.target, self.output_folder, *self.formats.values()):
             widget.setEnabled(idle)
+        self.cluster.setEnabled(idle)
+        self._enable_mix()
         if state == State.LOADING.value:
             self.summary.setText("Loading models…")
         if idle:
             for row in self.files.rows:
                 if row.state in ("queued", "translating"):
                     self.files.update(row.path, state="cancelled" if row.state == "translating" else "queued")
+
+    def _enable_mix(self) -> None:
+        """The voice-over controls shape the dubbed video: usable while idle with the video chosen."""
+        video = self._idle and self.formats["video"].isChecked()
+        self.voice_over.setEnabled(video)
+        self.duck_db.setEnabled(video and self.voice_over.isChecked())
 
     def file_started(self, path: Path, index: int, total: int, duration: float) -> None:
         self.files.update(path, state="translating", progress=0.0)
@@ -299,6 +348,27 @@ class FilesView(QWidget):
         path = self.result_to_open(number)
         if path is not None:
             self.open_requested.emit(path)
+
+    def segments_file(self, number: int) -> Path | None:
+        """Row `number`'s NAME.LANG.json, whose segments can be corrected, if it has one."""
+        return next((path for path in self.files.rows[number].outputs if path.suffix == ".json"), None)
+
+    def _edit_segments(self, number: int) -> None:
+        path = self.segments_file(number)
+        if path is not None:
+            self.edit_requested.emit(path)
+
+    def _activate(self, number: int) -> None:
+        """Double-click: correct a finished file's segments; a file without its JSON opens its result."""
+        if self.segments_file(number) is not None:
+            self._edit_segments(number)
+        else:
+            self._open_result(number)
+
+    def _on_selected(self, action: Callable[[int], None]) -> None:
+        selected = self.table.selectionModel().selectedRows()
+        if selected:
+            action(selected[0].row())
 
     def speech_track(self, number: int) -> Path | None:
         """The translated speech track of row `number`, if it has one."""

@@ -12,22 +12,28 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QScrollArea, QTa
 from translator import __version__
 from translator.audio.devices import AudioDevice, list_devices, refresh_devices
 from translator.config import AppConfig
+from translator.errors import TranslatorError
 from translator.models.folders import DEMO_SPEECH_NOTE
 from translator.models.loading import ModelCache
 from translator.models.store import ModelStore
 from translator.paths import log_path
 from translator.pipeline.batch import BatchReport
+from translator.pipeline.edit import load_edit
 from translator.pipeline.live_events import LiveSettings
 from translator.stages.live_segmentation import LiveSegmenterSettings
 from ui.bridge import Background, CoreBridge
+from ui.companions import LiveCompanions
 from ui.files_view import FilesView
 from ui.live_view import LiveView
 from ui.model_catalog import CatalogController
 from ui.models_guide import MODELS_CAUSE, NO_MODELS_MESSAGE, ModelsGuide
 from ui.player import ResultPlayer
+from ui.segments_editor import SegmentsEditor, window_stages
 from ui.sessions import BatchController, LiveController, LiveRequest, State
 from ui.settings import SettingsStore
 from ui.settings_view import SettingsView
+from ui.speak_box import TypedText
+from ui.typed_speech import SpeakController
 from ui.widgets import MessageBanner
 
 _SHUTDOWN_SECONDS = 5.0
@@ -58,6 +64,7 @@ class MainWindow(QMainWindow):
         self.background = Background(self)
         self.cache = ModelCache(self.bridge.on_load_event)
         self.live = LiveController(self.bridge, self.cache, self.background)
+        self.typed_speech = SpeakController(self.bridge, self.cache, self.background, self.live)
         self.batch = BatchController(self.bridge, self.cache, self.background)
         self.catalog = CatalogController(self.store, self.bridge, self.background)
 
@@ -100,6 +107,11 @@ class MainWindow(QMainWindow):
             show_settings=self._settings_tab,
             status=self.statusBar().showMessage,
         )
+        # The captions window, the tray icon and push-to-talk from other applications.
+        self.companions = LiveCompanions(
+            self, settings, self.bridge, self.live, self.live_view, self.settings_view, self.start_live,
+            self.models.demo_in_use,
+        )  # fmt: skip
         self._menus()
         self._connect()
         self._restore()
@@ -117,6 +129,11 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        view_menu = self.menuBar().addMenu("&View")
+        captions_action = QAction("&Captions window", self)
+        captions_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        captions_action.triggered.connect(self.companions.show_captions)
+        view_menu.addAction(captions_action)
         help_menu = self.menuBar().addMenu("&Help")
         log_action = QAction("Open the log folder", self)
         log_action.triggered.connect(self._open_log_folder)
@@ -158,6 +175,9 @@ class MainWindow(QMainWindow):
         live.talk_released.connect(self.live.release)
         live.refresh_devices_requested.connect(lambda: self.refresh_devices(rescan=True))
         live.save_failed.connect(self.banner.show_error)
+        live.speak_requested.connect(self.speak_typed)
+        self.typed_speech.failed.connect(self.banner.show_error)
+        self.typed_speech.notice.connect(transcript.add_notice)
         live.transcript_saved.connect(lambda path: self.statusBar().showMessage(f"Transcript saved to {path}", 5000))
 
         files = self.files_view
@@ -173,6 +193,7 @@ class MainWindow(QMainWindow):
         files.start_requested.connect(self.start_batch)
         files.cancel_requested.connect(self.batch.cancel)
         files.open_requested.connect(self.open_path)
+        files.edit_requested.connect(self.edit_segments)
         files.play_requested.connect(self.play_result)
         files.stop_playing_requested.connect(self.player.stop)
         files.files.rowsInserted.connect(lambda *_: self.banner.resolve(_FILES))
@@ -193,9 +214,15 @@ class MainWindow(QMainWindow):
         self.live_view.save_settings()
         self.files_view.save_settings()
         self.settings_view.save_settings()
+        self.companions.save_settings()
         self.settings.sync()
 
     # Live.
+    def speak_typed(self, typed: TypedText) -> None:
+        """Speak the Live tab's typed text (through the running session's output, if one runs)."""
+        if self.models.require_models():
+            self.typed_speech.speak(self.settings_view.app_config(), typed)
+
     def start_live(self) -> None:
         choices = self.live_view.choices()
         if not self.models.require_models():
@@ -268,7 +295,8 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self.save_settings()
         files.mark_queued(inputs)
-        self.batch.start(inputs, self.settings_view.app_config(), files.settings_for(files.target.language()))
+        settings = files.settings_for(files.target.language())
+        self.batch.start(inputs, self.settings_view.app_config(), settings, files.cluster.address())
 
     def _batch_finished(self, report: BatchReport) -> None:
         self.files_view.batch_finished(len(report.finished), len(report.skipped), len(report.failed))
@@ -304,6 +332,21 @@ class MainWindow(QMainWindow):
                 play,
             )
 
+    def edit_segments(self, json_path: Path) -> SegmentsEditor | None:
+        """Open a finished file's segments for correction (a file that cannot be edited is a message)."""
+        try:
+            file = load_edit(json_path)
+        except TranslatorError as error:
+            self.banner.show_error(str(error))
+            return None
+        stages = window_stages(self.cache, self.settings_view.app_config(), file.target_language)
+        device = self.live_view.choices().output_device
+        editor = SegmentsEditor(
+            file, stages, self.background, lambda path, start, end: self.player.play(path, device, (start, end)), self
+        )
+        editor.show()
+        return editor
+
     def _open_log_folder(self) -> None:
         folder = log_path().parent
         folder.mkdir(parents=True, exist_ok=True)  # before anything was logged
@@ -319,9 +362,11 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Save every choice, then stop a running session or batch before the window goes."""
+        self.companions.shutdown()
         self.save_settings()
         self.player.stop()
         self.batch.cancel()
+        self.typed_speech.shutdown()
         self.live.shutdown(_SHUTDOWN_SECONDS)
         self.batch.shutdown(_SHUTDOWN_SECONDS)
         event.accept()

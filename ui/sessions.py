@@ -16,11 +16,23 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from translator.audio.playback import AudioSink, SpeakerSink
 from translator.audio.sources import AudioSource, FileSource, MicrophoneSource
+from translator.cluster.address import ClusterAddress
+from translator.cluster.driver import ClusterBatch, ClusterSettings
+from translator.cluster.events import ClusterStarted, WorkerLost
+from translator.cluster.worker import WorkerModels
 from translator.config import AppConfig
 from translator.errors import TranslatorError
 from translator.languages import Language
 from translator.models.loading import ModelCache
 from translator.pipeline.batch import BatchReport, BatchSettings, BatchTranslator, Pipeline
+from translator.pipeline.batch_events import (
+    FileFailed,
+    FileFinished,
+    FileProgress,
+    FileSkipped,
+    FileStarted,
+    SegmentReady,
+)
 from translator.pipeline.live import LiveTranslator
 from translator.pipeline.live_events import LiveSettings
 from ui.bridge import Background, CoreBridge
@@ -134,6 +146,11 @@ class LiveController(QObject):
         self._set_state(State.IDLE)
         self.failed.emit(message)
 
+    @property
+    def engine(self) -> LiveTranslator | None:
+        """The running session's engine (None unless running), whose output typed text may share."""
+        return self._engine if self.state is State.RUNNING else None
+
     def press(self) -> None:
         if self._engine is not None and self.state is State.RUNNING:
             self._engine.press()
@@ -191,14 +208,14 @@ class _BatchCancel:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._requested = False
-        self._translator: BatchTranslator | None = None
+        self._translator: BatchTranslator | ClusterBatch | None = None
 
     @property
     def requested(self) -> bool:
         with self._lock:
             return self._requested
 
-    def attach(self, translator: BatchTranslator) -> None:
+    def attach(self, translator: BatchTranslator | ClusterBatch) -> None:
         with self._lock:
             self._translator = translator
             requested = self._requested
@@ -232,26 +249,53 @@ class BatchController(QObject):
         self._cancel: _BatchCancel | None = None  # the running batch's
         self._models_loaded.connect(self._on_models_loaded)
 
-    def start(self, paths: list[Path], config: AppConfig, settings: BatchSettings) -> None:
+    def start(self, paths: list[Path], config: AppConfig, settings: BatchSettings, cluster: str | None = None) -> None:
+        """Translate `paths` here, or on the Ray cluster at address `cluster`."""
         if self.state is not State.IDLE:
             return
         cancel = self._cancel = _BatchCancel()
         self._set_state(State.LOADING)
-        self._background.run(
-            "batch", lambda: self._run(paths, config, settings, cancel), self._on_done, self._on_failed
-        )
+
+        def work() -> BatchReport:
+            if cluster is not None:
+                return self._run_on_cluster(paths, config, settings, cancel, cluster)
+            return self._run(paths, config, settings, cancel)
+
+        self._background.run("batch", work, self._on_done, self._on_failed)
+
+    def _run_on_cluster(
+        self, paths: list[Path], config: AppConfig, settings: BatchSettings, cancel: _BatchCancel, address: str
+    ) -> BatchReport:
+        """The worker thread's part on a cluster: its workers load the models, each once."""
+        models = WorkerModels(config, text_only_without_voice=True, no_voice_hint="leave wav out of the formats")
+
+        def on_event(event: object) -> None:
+            if isinstance(event, ClusterStarted):
+                self._models_loaded.emit()
+                if event.unspoken:
+                    self.notice.emit(f"No voice speaks {settings.target.name}: text and subtitles only, no speech.")
+            elif isinstance(event, WorkerLost):
+                again = "it is being translated again" if event.retried else "it failed"
+                self.notice.emit(f"A cluster worker was lost on {event.path.name}; {again}.")
+            elif isinstance(event, (FileStarted, FileProgress, SegmentReady, FileFinished, FileSkipped, FileFailed)):
+                self._bridge.on_batch_event(event)
+
+        batch = ClusterBatch(models, settings, ClusterSettings(ClusterAddress.parse(address)), on_event)
+        cancel.attach(batch)
+        return batch.run(paths).batch
 
     def _run(self, paths: list[Path], config: AppConfig, settings: BatchSettings, cancel: _BatchCancel) -> BatchReport:
         """The worker thread's part: it touches no attribute the GUI thread reads."""
-        speech = "wav" in settings.formats
+        spoken_formats = {"wav", "video"}  # both need the voice: the video's main track is the dub
+        speech = bool(spoken_formats & settings.formats)
         models = self._cache.load(
-            config, [settings.target], speech, 5, "leave wav out of the formats", text_only_without_voice=True
+            config, [settings.target], speech, 5, "leave wav and video out of the formats", text_only_without_voice=True
         )
         if models.unspoken:
-            if not settings.formats - {"wav"}:
+            if not settings.formats - spoken_formats:
                 raise TranslatorError(f"{_unspoken_text(models.unspoken)}: choose a text or subtitle format too")
-            settings = replace(settings, formats=settings.formats - {"wav"})
-            self.notice.emit(f"{_unspoken_text(models.unspoken)}: text and subtitles only, no speech track (wav).")
+            settings = replace(settings, formats=settings.formats - spoken_formats)
+            self.notice.emit(f"{_unspoken_text(models.unspoken)}: text and subtitles only, no speech track or video.")
         pipeline = Pipeline(models.recognizer, models.translator, models.voices.get(settings.target))
         translator = BatchTranslator(pipeline, settings, self._bridge.on_batch_event)
         cancel.attach(translator)

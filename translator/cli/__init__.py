@@ -14,15 +14,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from translator import __version__
-from translator.cli import batch, bench, info, live, models
-from translator.cli.exit_codes import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE
+from translator.cli import batch, bench, edit, info, live, models, say
+from translator.cli.exit_codes import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_USAGE
 from translator.cli.model_choice import command_line_message
+from translator.cli.signals import exit_status, stop_signals_as_interrupts, stopped_by
+from translator.cli.terminal import one_line
 from translator.errors import TranslatorError
 from translator.paths import configure_logging, log_path
 
 __all__ = ["EXIT_INTERNAL", "log_path", "main"]
 APP_EXECUTABLE = "speech-translator"  # the desktop app's executable (packaging/), which runs this command line too
-_COMMANDS = ("batch", "live", "models", "bench", "gui", "demo-models", "languages", "devices")
+_COMMANDS = ("batch", "live", "say", "edit", "models", "bench", "gui", "demo-models", "languages", "devices")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,7 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"translator {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     batch.add_parser(commands)
+    edit.add_parser(commands)
     live.add_parser(commands)
+    say.add_parser(commands)
     models.add_parser(commands)
     bench.add_parser(commands)
     info.add_parsers(commands)
@@ -62,6 +66,13 @@ def main(argv: Sequence[str] | None = None, open_window: Callable[[argparse.Name
     `translator` command (ui.app.command_line) passes it in."""
     arguments = _parser().parse_args(argv)
     configure_logging()
+    with stop_signals_as_interrupts():  # SIGTERM and SIGHUP end the command as Ctrl+C does
+        return _run_command(arguments, argv, open_window)
+
+
+def _run_command(
+    arguments: argparse.Namespace, argv: Sequence[str] | None, open_window: Callable[[argparse.Namespace], int] | None
+) -> int:
     try:
         if arguments.command == "gui":
             if open_window is None:
@@ -72,11 +83,11 @@ def main(argv: Sequence[str] | None = None, open_window: Callable[[argparse.Name
         status: int = arguments.run(arguments)
         return status
     except TranslatorError as error:
-        print(f"translator: error: {in_the_users_words(command_line_message(error))}", file=sys.stderr)
+        print(f"translator: error: {one_line(in_the_users_words(command_line_message(error)))}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("translator: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as interrupt:
+        print(f"translator: {stopped_by(interrupt)}", file=sys.stderr)
+        return exit_status(interrupt)
     except BrokenPipeError:
         # The reader went away (`translator models list | head`): stop quietly, and keep Python's exit-time
         # flush from failing on the closed pipe too.
@@ -84,5 +95,6 @@ def main(argv: Sequence[str] | None = None, open_window: Callable[[argparse.Name
         return EXIT_BROKEN_PIPE
     except Exception as error:  # a bug: one line here, the traceback in the log
         logging.getLogger(__name__).exception("unexpected error")
-        print(f"translator: internal error: {type(error).__name__}: {error} (details in {log_path()})", file=sys.stderr)
+        message = one_line(f"{type(error).__name__}: {error}")
+        print(f"translator: internal error: {message} (details in {log_path()})", file=sys.stderr)
         return EXIT_INTERNAL
