@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib.resources
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from audio_files import speech_at, write_wav
 from hub_server import CLOSED_ENDPOINT, HubFixture, demo_hub, running_hub
 
 from bench.virtual_sound import VirtualSoundServer, serving_as_default
@@ -15,7 +17,10 @@ from translator.audio.files import SAMPLE_RATE
 from translator.languages import find_language
 from translator.models.demo import build_demo_models
 from translator.models.demo.voice import build_demo_voice
+from translator.pipeline.batch import BatchSettings, BatchTranslator, Pipeline
+from translator.stages.recognition import RecognizerSettings, SpeechRecognizer
 from translator.stages.synthesis import SpeechSynthesizer, SynthesizerSettings
+from translator.stages.translation import TextTranslator, TranslatorSettings
 
 DATA = Path(__file__).parent / "data"
 # Port 9 (discard) on the loopback: connections are refused at once.
@@ -64,6 +69,29 @@ def speech_like(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
     voice = build_demo_voice(tmp_path_factory.mktemp("voice16k"), "en-us", "en_US", sample_rate=SAMPLE_RATE)
     synthesizer = SpeechSynthesizer(SynthesizerSettings(voice), find_language("en"))
     return synthesizer.speak("This is a short test sentence for the speech detector.").samples
+
+
+@pytest.fixture(scope="session")
+def translated(demo_folder: Path, speech_like: np.ndarray, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The output folder of a demo batch: three utterances translated into German with every output (three
+    segments), made once for the edit tests; a test that changes them edits a copy (`outputs`)."""
+    folder = tmp_path_factory.mktemp("edit-batch")
+    talk = write_wav(folder / "talk.wav", speech_at(speech_like, [0.5, 7.0, 13.5], 19.0))
+    pipeline = Pipeline(
+        SpeechRecognizer(RecognizerSettings(demo_folder / "whisper-demo", beam_size=1)),
+        TextTranslator(TranslatorSettings(demo_folder / "nllb-demo")),
+        SpeechSynthesizer(SynthesizerSettings(demo_folder / "voices"), find_language("de")),
+    )
+    settings = BatchSettings(target=find_language("de"), output_folder=folder / "out", window_seconds=4.0)
+    report = BatchTranslator(pipeline, settings).run([talk])
+    assert not report.failed and len(report.finished[0].segments) == 3
+    return folder / "out"
+
+
+@pytest.fixture
+def outputs(translated: Path, tmp_path: Path) -> Path:
+    """A copy of `translated` for one test to edit."""
+    return Path(shutil.copytree(translated, tmp_path / "out"))
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import wave
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,7 +14,7 @@ import av
 import numpy as np
 import pysubs2
 import pytest
-from audio_files import speech_at, write_audio, write_wav
+from audio_files import speech_at, write_audio
 
 from translator.cli import main
 from translator.cli.edit import write_form
@@ -64,28 +63,6 @@ class CountingSynthesizer(SpeechSynthesizer):
     def speak(self, text: str, speed: float = 1.0) -> SpeechAudio:
         self.spoken.append(text)
         return super().speak(text, speed)
-
-
-@pytest.fixture(scope="module")
-def translated(demo_folder: Path, speech_like: np.ndarray, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A recording with three utterances translated into German with every output (three segments)."""
-    folder = tmp_path_factory.mktemp("edit-batch")
-    talk = write_wav(folder / "talk.wav", speech_at(speech_like, [0.5, 7.0, 13.5], 19.0))
-    pipeline = Pipeline(
-        SpeechRecognizer(RecognizerSettings(demo_folder / "whisper-demo", beam_size=1)),
-        TextTranslator(TranslatorSettings(demo_folder / "nllb-demo")),
-        SpeechSynthesizer(SynthesizerSettings(demo_folder / "voices"), GERMAN),
-    )
-    settings = BatchSettings(target=GERMAN, output_folder=folder / "out", window_seconds=4.0)
-    report = BatchTranslator(pipeline, settings).run([talk])
-    assert not report.failed and len(report.finished[0].segments) == 3
-    return folder / "out"
-
-
-@pytest.fixture
-def outputs(translated: Path, tmp_path: Path) -> Path:
-    """A copy of the batch's outputs for one test to edit."""
-    return Path(shutil.copytree(translated, tmp_path / "out"))
 
 
 @pytest.fixture

@@ -3,45 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pysubs2
 import pytest
-from audio_files import speech_at, write_wav
+from audio_files import write_wav
 from PySide6.QtCore import Qt
 
 from translator.languages import find_language
-from translator.pipeline.batch import BatchSettings, BatchTranslator, Pipeline
 from translator.pipeline.edit import EditStages, load_edit
-from translator.stages.recognition import RecognizerSettings, SpeechRecognizer
-from translator.stages.synthesis import SpeechSynthesizer, SynthesizerSettings
-from translator.stages.translation import TextTranslator, TranslatorSettings
 from ui.main_window import MainWindow
 from ui.segments_editor import END, PLAY_SOURCE, PLAY_SPEECH, SOURCE_TEXT, TRANSLATION, SegmentsEditor
 
 GERMAN = find_language("de")
-
-
-@pytest.fixture(scope="module")
-def translated(demo_folder: Path, speech_like: np.ndarray, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A recording with three utterances translated into German with every output."""
-    folder = tmp_path_factory.mktemp("editor-batch")
-    talk = write_wav(folder / "talk.wav", speech_at(speech_like, [0.5, 7.0, 13.5], 19.0))
-    pipeline = Pipeline(
-        SpeechRecognizer(RecognizerSettings(demo_folder / "whisper-demo", beam_size=1)),
-        TextTranslator(TranslatorSettings(demo_folder / "nllb-demo")),
-        SpeechSynthesizer(SynthesizerSettings(demo_folder / "voices"), GERMAN),
-    )
-    settings = BatchSettings(target=GERMAN, output_folder=folder / "out", window_seconds=4.0)
-    assert not BatchTranslator(pipeline, settings).run([talk]).failed
-    return folder / "out"
-
-
-@pytest.fixture
-def outputs(translated: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(translated, tmp_path / "out"))
 
 
 def digests(folder: Path) -> dict[str, str]:
