@@ -198,3 +198,12 @@ def test_pieces_speak_the_first_clause_alone_then_one_piece_per_sentence(german:
     assert len(pieces[0].samples) == len(german.speak(head).samples)
     assert sum(len(piece.samples) for piece in pieces[1:]) == len(german.speak(rest).samples)
     assert len(list(german.pieces(GERMAN_TEXT))) == 3  # short sentences: one piece each, as sentences() gives
+
+
+def test_cpu_threads_limit_the_voices_onnx_runtime(voices: Path) -> None:
+    limited = SpeechSynthesizer(SynthesizerSettings(voices, cpu_threads=1), DE)
+    options = limited._voice.session.get_session_options()
+    assert options.intra_op_num_threads == 1
+    assert options.inter_op_num_threads == 1
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert limited.speak("Hallo.").duration > 0

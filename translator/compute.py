@@ -22,7 +22,7 @@ class ComputeSettings:
 
     device: "auto", "cpu" or "cuda".
     compute_type: "auto" or a CTranslate2 compute type ("int8", "float16", "int8_float16", ...).
-    cpu_threads: threads per model on the CPU; 0 lets CTranslate2 choose.
+    cpu_threads: threads per model on the CPU (the voice's ONNX Runtime included); 0 lets each library choose.
     """
 
     device: str = "auto"

@@ -153,7 +153,10 @@ def add_model_options(command: argparse.ArgumentParser, beam_size: int) -> None:
         "--threads",
         type=thread_count_argument,
         metavar="N",
-        help="CPU threads per model, at most 4 per CPU core (default, or 0: CTranslate2's choice)",
+        help=(
+            "CPU threads per model (Whisper, the translator and the voice), at most 4 per CPU core "
+            "(default, or 0: each library's choice)"
+        ),
     )
     command.add_argument(
         "--beam-size",

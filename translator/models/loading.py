@@ -127,7 +127,7 @@ class ModelCache:
         unspoken = tuple(target for target in voiceless if text_only_without_voice)
         spoken = [target for target in locations if target not in unspoken]
         voices_wanted = {
-            target: SynthesizerSettings(location, use_cuda=compute.device == "cuda")
+            target: SynthesizerSettings(location, use_cuda=compute.device == "cuda", cpu_threads=compute.cpu_threads)
             for target in spoken
             if (location := locations[target]) is not None and target not in voiceless
         }

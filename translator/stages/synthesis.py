@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from piper import PiperVoice, SynthesisConfig
+import onnxruntime
+from piper import PiperConfig, PiperVoice, SynthesisConfig
 
 from translator.errors import ModelError, UnsupportedLanguageError
 from translator.languages import Language, UnknownLanguageError, language_for_piper_locale
@@ -40,12 +41,14 @@ class SynthesizerSettings:
     speaker: speaker id for multi-speaker voices; None for the voice's default.
     length_scale: None for the voice's own pace; below 1 speaks faster.
     use_cuda: run the voice on onnxruntime's CUDA provider.
+    cpu_threads: onnxruntime's threads for the voice on the CPU; 0 lets onnxruntime choose (one per core).
     """
 
     voice: Path
     speaker: int | None = None
     length_scale: float | None = None
     use_cuda: bool = False
+    cpu_threads: int = 0
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,10 @@ class SpeechSynthesizer:
         self.settings = settings
         try:
             self.language = voice_language(self.path)
-            self._voice = PiperVoice.load(self.path, use_cuda=settings.use_cuda)
+            self._voice = PiperVoice(
+                session=_session(self.path, settings.use_cuda, settings.cpu_threads),
+                config=PiperConfig.from_dict(voice_config(self.path)),
+            )
         except Exception as error:  # onnxruntime and JSON parsing fail in assorted ways on a corrupt voice
             raise ModelError(f"cannot load the voice {self.path}: {error}") from error
         if self.language != language:
@@ -227,3 +233,19 @@ class SpeechSynthesizer:
         pieces = [sentence.samples for sentence in self.sentences(text, speed)]
         samples = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
         return SpeechAudio(samples.astype(np.float32, copy=False), self.sample_rate)
+
+
+def _session(path: Path, use_cuda: bool, threads: int) -> onnxruntime.InferenceSession:
+    """The voice's onnxruntime session, as `PiperVoice.load` makes it, with `threads` threads on the CPU (0:
+    onnxruntime's default). With a thread count set, its threads do not spin between runs: the voice shares
+    the cores with the other stages, and a spinning pool takes CPU time they need (a one-thread cluster worker
+    used more than one core)."""
+    options = onnxruntime.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    providers: list[str | tuple[str, dict[str, str]]] = (
+        [("CUDAExecutionProvider", {"cudnn_conv_algo_search": "HEURISTIC"})] if use_cuda else ["CPUExecutionProvider"]
+    )
+    return onnxruntime.InferenceSession(str(path), sess_options=options, providers=providers)
