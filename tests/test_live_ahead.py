@@ -137,16 +137,13 @@ def test_speech_made_ahead_is_thrown_away_when_speech_resumes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Half a second of silence inside the utterance: long enough for the whole chain to run ahead, too
-    # short to end the utterance (1 s does), so that work is thrown away when the speaker goes on. A 100 ms
-    # pause: the syllable gaps of speech-like audio start (and throw away) passes of their own at one VAD window.
+    # short to end the utterance (1 s does), so that work is thrown away when the speaker goes on.
     half = len(speech_like) // 2
     talk = [silence(1.0), speech_like[:half], silence(0.5), speech_like[half:], silence(2.0)]
     heard = tmp_path / "heard.wav"
     session = Recorded(
         recognizer, translator, {GERMAN: german}, write_wav(tmp_path / "talk.wav", np.concatenate(talk)), heard,
-        LiveSettings(
-            target=GERMAN, interim_results=False, segmenter=LiveSegmenterSettings(min_silence_ms=1000, pause_ms=100)
-        ),
+        LiveSettings(target=GERMAN, interim_results=False, segmenter=LiveSegmenterSettings(min_silence_ms=1000)),
         monkeypatch,
     )  # fmt: skip
     done = session.of(UtteranceDone)

@@ -20,18 +20,17 @@ class LiveSegmenterSettings:
 
     min_silence_ms: silence that ends an utterance.
     pause_ms: silence after which the utterance so far is frozen so its final recognition can start
-        before the end is confirmed (must be below min_silence_ms to hide any of the wait). One 32 ms VAD
-        window: on real speech (the real tiny.en, jfk.flac and 11 sentences, 300 ms end silence) it started
-        the final 96 ms sooner and left the speculative translation ready twice as often as 100 ms did
-        (speech-to-speech p50 769 against 1015 ms), for passes thrown away at word gaps (10 against 1 in 15
-        utterances) that only delay captions.
+        before the end is confirmed (must be below min_silence_ms to hide any of the wait). The cut is
+        where the final's audio ends too, so a shorter pause clips word endings the VAD already calls
+        silence: on real speech (`python -m bench.speculation`, docs/speculation.md) one or two 32 ms VAD
+        windows spoke 40-115 ms sooner (p50) but turned jfk's "Americans" into "American" and "america".
     preroll_ms: audio kept before the detected start, so the first syllable is not cut.
     max_utterance_s: an utterance is cut at this length even if the speaker never pauses.
     threshold: Silero speech probability at or above which a window is speech.
     """
 
     min_silence_ms: int = 400
-    pause_ms: int = VAD_WINDOW * 1000 // SAMPLE_RATE  # 32 ms
+    pause_ms: int = 100
     preroll_ms: int = 200
     max_utterance_s: float = 15.0
     threshold: float = 0.5
