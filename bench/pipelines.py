@@ -38,6 +38,7 @@ from translator.pipeline.live import LiveTranslator
 from translator.pipeline.live_events import LiveSettings, UtteranceDone
 from translator.pipeline.timeline import UtteranceTimeline
 from translator.stages.live_segmentation import LiveSegmenterSettings
+from translator.stages.translation import DEFAULT_BEAM_SIZE
 
 # The short files' seconds of speech: each file's only window is far shorter than 30 s.
 SHORT_FILE_SECONDS = (2.0, 3.0, 4.0, 5.0, 6.0)
@@ -111,7 +112,7 @@ def measure_live(
         with speaker_or_file(folder, voice.sample_rate) as sink:
             engine = LiveTranslator(
                 recognizer,
-                load_translator(models, compute),
+                load_translator(models, compute, DEFAULT_BEAM_SIZE),  # as the app translates live
                 {GERMAN: voice},
                 source,
                 sink,

@@ -38,6 +38,7 @@ from translator.pipeline.live import LiveTranslator
 from translator.pipeline.live_events import LiveSettings, LiveStats, UtteranceDone
 from translator.stages.live_segmentation import LiveSegmenterSettings
 from translator.stages.recognition import RecognizerSettings, SpeechRecognizer
+from translator.stages.translation import DEFAULT_BEAM_SIZE
 
 PAUSES_MS = (100, 64, 32)  # the earlier default, and two and one 32 ms VAD windows
 END_SILENCE_MS = 300
@@ -85,7 +86,7 @@ def run_session(cache: Path, tiny: Path, talk: np.ndarray, reference: str, pause
         with speaker_or_file(folder, voice.sample_rate) as sink:
             engine = LiveTranslator(
                 recognizer,
-                load_translator(models, compute),
+                load_translator(models, compute, DEFAULT_BEAM_SIZE),  # as the app translates live
                 {GERMAN: voice},
                 FileSource(write_wav(folder / "talk.wav", talk)),
                 sink,

@@ -40,6 +40,11 @@ class ModelFamily(str, Enum):
     OPUS_MT = "opus-mt"
 
 
+# CTranslate2's own default: a second hypothesis catches some of greedy decoding's slips for about 1.5x the time
+# of a token (OPUS-MT base, 16 tokens, one thread: 256 against 177 ms). Live and batch both translate with it.
+DEFAULT_BEAM_SIZE = 2
+
+
 @dataclass(frozen=True)
 class TranslatorSettings:
     """The translation model and how it decodes.
@@ -55,7 +60,7 @@ class TranslatorSettings:
     model: Path
     family: str = "auto"
     language_pair: str | None = None
-    beam_size: int = 2
+    beam_size: int = DEFAULT_BEAM_SIZE
     max_batch_size: int = 16
     cache_size: int = 4096
 
