@@ -23,8 +23,8 @@ class LiveSegmenterSettings:
         before the end is confirmed (must be below min_silence_ms to hide any of the wait). The cut is
         where the final's audio ends too, so a shorter pause clips word endings the VAD already calls
         silence: on real speech (`python -m bench.speculation`, docs/speculation.md) one or two 32 ms VAD
-        windows spoke up to 115 ms sooner (p50; nothing clear beside beam-2 translation) but turned jfk's
-        "Americans" into "American" and "america".
+        windows spoke up to 115 ms sooner (p50, greedy translation; nothing clear at the app's beam of 2)
+        but turned jfk's "Americans" into "American" and "america".
     preroll_ms: audio kept before the detected start, so the first syllable is not cut.
     max_utterance_s: an utterance is cut at this length even if the speaker never pauses.
     threshold: Silero speech probability at or above which a window is speech.
