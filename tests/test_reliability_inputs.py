@@ -171,6 +171,19 @@ def test_models_dir_naming_a_file(tmp_path: Path, jfk_path: Path, capsys: pytest
         assert "--models-dir" in line and f"{not_a_folder} is a file, not a folder" in line
 
 
+def test_models_dir_variable_naming_a_file(
+    tmp_path: Path, jfk_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    not_a_folder = tmp_path / "models.txt"
+    not_a_folder.write_text("x", encoding="utf-8")
+    monkeypatch.setenv("TRANSLATOR_MODELS_DIR", str(not_a_folder))
+    for command in (["batch", str(jfk_path), "--to", "de", "--out", str(tmp_path / "out")], ["models", "list"]):
+        assert run_main(command) != 0
+        line = error_line(capsys.readouterr().err)
+        assert f"TRANSLATOR_MODELS_DIR: {not_a_folder} is a file, not a folder" in line and "unset it" in line
+    assert not (tmp_path / "out").exists()  # refused before anything was made
+
+
 # Damaged audio: translated as far as it goes, with one warning line, and no numpy warnings.
 
 

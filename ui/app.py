@@ -19,6 +19,7 @@ from translator import __version__
 from translator.cli.options import missing_settings_message
 from translator.config import AppConfig, load_config
 from translator.errors import TranslatorError
+from translator.models.store import default_models_dir
 from translator.paths import default_config_path
 
 if TYPE_CHECKING:
@@ -57,6 +58,11 @@ def run(arguments: argparse.Namespace) -> int:
             "or on Debian/Ubuntu: sudo apt install libegl1 libxkbcommon0 libxcb-cursor0",
             file=sys.stderr,
         )
+        return 2
+    try:  # the window's model store opens there: a wrong place is the same one line as on the command line
+        default_models_dir()
+    except TranslatorError as error:
+        print(f"translator: error: {error}", file=sys.stderr)
         return 2
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)  # this process never makes a QCoreApplication of its own

@@ -44,3 +44,15 @@ def test_a_broken_settings_file_opens_the_window_with_the_message(tmp_path: Path
     environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     result = _run(["gui", "--check", "--settings", str(tmp_path / "gui.ini"), "--config", str(broken)], environment)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_models_variable_naming_a_file_is_one_line_not_a_window(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "models.txt"
+    not_a_folder.write_text("x", encoding="utf-8")
+    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "TRANSLATOR_MODELS_DIR": str(not_a_folder)}
+    result = _run(["gui", "--check", "--settings", str(tmp_path / "gui.ini")], environment)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"translator: error: TRANSLATOR_MODELS_DIR: {not_a_folder} is a file, not a folder: name a folder for the "
+        "models (it is made when first needed), or unset it"
+    ]

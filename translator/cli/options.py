@@ -13,7 +13,7 @@ from translator.compute import DEVICES
 from translator.config import AppConfig, cpu_threads_problem, load_config
 from translator.errors import TranslatorError
 from translator.languages import Language, UnknownLanguageError, find_language
-from translator.models.folders import DEMO_SETTINGS_FILE
+from translator.models.folders import DEMO_SETTINGS_FILE, models_folder_problem
 from translator.models.planning import PROFILE_CHOICES
 from translator.paths import CONFIG_ENVIRONMENT, default_config_path
 
@@ -73,11 +73,9 @@ def thread_count_argument(text: str) -> int:
 def models_folder_argument(text: str) -> Path:
     """An argparse type: the models folder, which may not exist yet but must not be a file."""
     path = Path(text).expanduser()
-    if path.exists() and not path.is_dir():
-        what = "a file" if path.is_file() else "not a regular folder"
-        raise argparse.ArgumentTypeError(
-            f"{path} is {what}, not a folder: name a folder for the models (it is made when first needed)"
-        )
+    problem = models_folder_problem(path)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
     return path
 
 

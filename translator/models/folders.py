@@ -44,3 +44,12 @@ def require_files(folder: Path, kind: str, names: Sequence[str | tuple[str, ...]
         options = (name,) if isinstance(name, str) else name
         if not any((folder / option).is_file() for option in options):
             raise ModelError(f"{kind} folder {folder} is incomplete: {' or '.join(options)} is missing")
+
+
+def models_folder_problem(path: Path) -> str | None:
+    """Why `path` cannot hold the installed models, or None: it may not exist yet (it is made when first
+    needed), but it must not be a file or anything else that is not a folder."""
+    if path.exists() and not path.is_dir():
+        what = "a file" if path.is_file() else "not a regular folder"
+        return f"{path} is {what}, not a folder: name a folder for the models (it is made when first needed)"
+    return None

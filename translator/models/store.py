@@ -21,6 +21,7 @@ import platformdirs
 
 from translator.errors import ModelError, ModelNotInstalledError
 from translator.models.catalog import Catalog, UnknownModelError, load_catalog
+from translator.models.folders import models_folder_problem
 from translator.models.hub import EventCallback, Hub, hub_endpoint
 from translator.models.importing import VerifyResult, import_model, verify_models
 from translator.models.installed import InstalledModel, StoreFolder
@@ -29,9 +30,14 @@ MODELS_DIR_ENVIRONMENT = "TRANSLATOR_MODELS_DIR"
 
 
 def default_models_dir() -> Path:
-    """Where models live: $TRANSLATOR_MODELS_DIR, else `models` in the platform's per-user data folder."""
+    """Where models live: $TRANSLATOR_MODELS_DIR, else `models` in the platform's per-user data folder. A
+    `ModelError` says so when the variable names something that cannot be that folder."""
     if os.environ.get(MODELS_DIR_ENVIRONMENT):
-        return Path(os.environ[MODELS_DIR_ENVIRONMENT]).expanduser()
+        path = Path(os.environ[MODELS_DIR_ENVIRONMENT]).expanduser()
+        problem = models_folder_problem(path)
+        if problem is not None:
+            raise ModelError(f"{MODELS_DIR_ENVIRONMENT}: {problem}, or unset it")
+        return path
     return Path(platformdirs.user_data_dir("translator")) / "models"
 
 
