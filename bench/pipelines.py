@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import wave
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,9 +36,11 @@ from translator.audio.sources import FileSource
 from translator.compute import ComputeSettings
 from translator.pipeline.batch import BatchSettings, BatchTranslator, Pipeline
 from translator.pipeline.live import LiveTranslator
-from translator.pipeline.live_events import LiveSettings, UtteranceDone
+from translator.pipeline.live_events import LiveSettings, LiveStats, UtteranceDone
 from translator.pipeline.timeline import UtteranceTimeline
 from translator.stages.live_segmentation import LiveSegmenterSettings
+from translator.stages.recognition import SpeechRecognizer
+from translator.stages.synthesis import SpeechSynthesizer
 from translator.stages.translation import DEFAULT_BEAM_SIZE
 
 # The short files' seconds of speech: each file's only window is far shorter than 30 s.
@@ -65,11 +68,15 @@ def write_wav(path: Path, audio: np.ndarray) -> Path:
     return path
 
 
-def talk(path: Path, audio: np.ndarray, count: int, gap_seconds: float) -> Path:
+def talk_audio(audio: np.ndarray, count: int, gap_seconds: float) -> np.ndarray:
     """`count` utterances, each followed by `gap_seconds` of silence, after a second of silence."""
     silence = np.zeros(round(gap_seconds * SAMPLE_RATE), np.float32)
-    parts = [np.zeros(SAMPLE_RATE, np.float32)] + [np.concatenate([audio, silence]) for _ in range(count)]
-    return write_wav(path, np.concatenate(parts))
+    return np.concatenate([np.zeros(SAMPLE_RATE, np.float32)] + [np.concatenate([audio, silence])] * count)
+
+
+def talk(path: Path, audio: np.ndarray, count: int, gap_seconds: float) -> Path:
+    """`talk_audio` written to `path`."""
+    return write_wav(path, talk_audio(audio, count, gap_seconds))
 
 
 @contextlib.contextmanager
@@ -86,6 +93,58 @@ def speaker_or_file(folder: Path, sample_rate: int) -> Iterator[AudioSink]:
         yield SpeakerSink(None)
 
 
+@dataclass(frozen=True)
+class LiveRun:
+    """What one benchmark live session heard and did, and where it spoke."""
+
+    done: list[UtteranceDone]
+    stats: LiveStats
+    settings: LiveSettings
+    sink_name: str
+
+
+def run_live_session(
+    recognizer: SpeechRecognizer,
+    models: ProfileModels,
+    compute: ComputeSettings,
+    voice: SpeechSynthesizer,
+    speech: np.ndarray,
+    segmenter: LiveSegmenterSettings,
+) -> LiveRun:
+    """`speech` (16 kHz) played in real time into a live session as the app runs one: interim captions on,
+    translation at the app's beam, the voice on the virtual sound device (else a paced WAV file)."""
+    settings = LiveSettings(
+        target=GERMAN,
+        source=ENGLISH,
+        segmenter=segmenter,
+        interim_results=True,
+        echo_gate=False,  # a file source hears no echo
+    )
+    done: list[UtteranceDone] = []
+    with tempfile.TemporaryDirectory(prefix="translator-bench-") as scratch:
+        folder = Path(scratch)
+        with speaker_or_file(folder, voice.sample_rate) as sink:
+            engine = LiveTranslator(
+                recognizer,
+                load_translator(models, compute, DEFAULT_BEAM_SIZE),  # as the app translates live
+                {GERMAN: voice},
+                FileSource(write_wav(folder / "talk.wav", speech)),
+                sink,
+                settings,
+                lambda event: done.append(event) if isinstance(event, UtteranceDone) else None,
+            )
+            engine.start()
+            try:
+                engine.wait()
+                stats = engine.stats()
+            finally:
+                engine.stop()
+            if engine.error is not None:
+                raise RuntimeError(engine.error.message)
+            sink_name = "virtual sound device (PulseAudio)" if isinstance(sink, SpeakerSink) else "WAV file (paced)"
+    return LiveRun(done, stats, settings, sink_name)
+
+
 def measure_live(
     models: ProfileModels,
     compute: ComputeSettings,
@@ -97,55 +156,39 @@ def measure_live(
 ) -> LiveFigures:
     """A live session over `utterances` typical utterances, interim captions on: the latency the listener feels."""
     recognizer = load_recognizer(models, compute, encoder_window)
-    voice = load_voice(models, compute)
-    settings = LiveSettings(
-        target=GERMAN,
-        source=ENGLISH,
-        segmenter=LiveSegmenterSettings(min_silence_ms=silence_ms),
-        interim_results=True,
-        echo_gate=False,  # a file source hears no echo
+    run = run_live_session(
+        recognizer,
+        models,
+        compute,
+        load_voice(models, compute),
+        talk_audio(audio, utterances, gap),
+        LiveSegmenterSettings(min_silence_ms=silence_ms),
     )
-    done: list[UtteranceDone] = []
-    with tempfile.TemporaryDirectory(prefix="translator-bench-") as scratch:
-        folder = Path(scratch)
-        source = FileSource(talk(folder / "talk.wav", audio, utterances, gap))
-        with speaker_or_file(folder, voice.sample_rate) as sink:
-            engine = LiveTranslator(
-                recognizer,
-                load_translator(models, compute, DEFAULT_BEAM_SIZE),  # as the app translates live
-                {GERMAN: voice},
-                source,
-                sink,
-                settings,
-                lambda event: done.append(event) if isinstance(event, UtteranceDone) else None,
-            )
-            engine.start()
-            try:
-                engine.wait()
-            finally:
-                engine.stop()
-            if engine.error is not None:
-                raise RuntimeError(engine.error.message)
-            sink_name = "virtual sound device (PulseAudio)" if isinstance(sink, SpeakerSink) else "WAV file (paced)"
+    done = run.done
     spoken = [event.timeline for event in done if event.spoken and event.timeline.speech_to_speech is not None]
     if not spoken:
         if not done:
             raise RuntimeError("the VAD heard no speech in the live run")
         raise RuntimeError(
-            f"none of the {len(done)} utterances heard was spoken: each was more than {settings.max_delay_s:g} s "
+            f"none of the {len(done)} utterances heard was spoken: each was more than {run.settings.max_delay_s:g} s "
             "behind and skipped, so this machine is too slow or too busy to run this profile live"
         )
     parts = [latency_parts(timeline) for timeline in spoken]
     slowest = max(parts, key=lambda each: each["speech_to_speech"])
     return LiveFigures(
         Figures.of([each["speech_to_speech"] for each in parts]),
-        {name: float(np.median([each[name] for each in parts])) for name in parts[0]},
+        median_parts(parts),
         slowest,
         utterances=len(done),
         spoken=len(spoken),
-        sink=sink_name,
+        sink=run.sink_name,
         stats=recognizer.window_stats,
     )
+
+
+def median_parts(parts: Sequence[dict[str, float]]) -> dict[str, float]:
+    """The median of each latency part over utterances (`latency_parts` of each)."""
+    return {name: float(np.median([each[name] for each in parts])) for name in parts[0]}
 
 
 def latency_parts(timeline: UtteranceTimeline) -> dict[str, float]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -27,18 +26,16 @@ import platformdirs
 from piper import PiperVoice
 
 from bench.encoder_window import JFK, JFK_TEXT, VOICE_SENTENCES, real_model_folders, word_errors
-from bench.measure import ENGLISH, GERMAN, load_translator, load_voice
+from bench.measure import load_voice
 from bench.models import build_profile_models
-from bench.pipelines import latency_parts, speaker_or_file, write_wav
+from bench.pipelines import latency_parts, median_parts, run_live_session
 from translator.audio.files import SAMPLE_RATE, read_audio
-from translator.audio.sources import FileSource, resample
+from translator.audio.sources import resample
 from translator.compute import ComputeSettings
 from translator.files import write_text_atomic
-from translator.pipeline.live import LiveTranslator
-from translator.pipeline.live_events import LiveSettings, LiveStats, UtteranceDone
+from translator.pipeline.live_events import LiveStats
 from translator.stages.live_segmentation import LiveSegmenterSettings
 from translator.stages.recognition import RecognizerSettings, SpeechRecognizer
-from translator.stages.translation import DEFAULT_BEAM_SIZE
 
 PAUSES_MS = (100, 64, 32)  # the earlier default, and two and one 32 ms VAD windows
 END_SILENCE_MS = 300
@@ -72,33 +69,15 @@ def run_session(cache: Path, tiny: Path, talk: np.ndarray, reference: str, pause
     models = build_profile_models(cache, "fast")
     compute = ComputeSettings()
     recognizer = SpeechRecognizer(RecognizerSettings(tiny, beam_size=1), compute)  # greedy, as live runs
-    voice = load_voice(models, compute)
-    settings = LiveSettings(
-        target=GERMAN,
-        source=ENGLISH,
-        segmenter=LiveSegmenterSettings(min_silence_ms=END_SILENCE_MS, pause_ms=pause_ms),
-        interim_results=True,
-        echo_gate=False,  # a file source hears no echo
+    run = run_live_session(
+        recognizer,
+        models,
+        compute,
+        load_voice(models, compute),
+        talk,
+        LiveSegmenterSettings(min_silence_ms=END_SILENCE_MS, pause_ms=pause_ms),
     )
-    done: list[UtteranceDone] = []
-    with tempfile.TemporaryDirectory(prefix="translator-bench-") as scratch:
-        folder = Path(scratch)
-        with speaker_or_file(folder, voice.sample_rate) as sink:
-            engine = LiveTranslator(
-                recognizer,
-                load_translator(models, compute, DEFAULT_BEAM_SIZE),  # as the app translates live
-                {GERMAN: voice},
-                FileSource(write_wav(folder / "talk.wav", talk)),
-                sink,
-                settings,
-                lambda event: done.append(event) if isinstance(event, UtteranceDone) else None,
-            )
-            engine.start()
-            try:
-                engine.wait()
-                stats = engine.stats()
-            finally:
-                engine.stop()
+    done = run.done
     parts = [latency_parts(e.timeline) for e in done if e.spoken and e.timeline.speech_to_speech is not None]
     if not parts:
         raise RuntimeError("no utterance was spoken in the live session")
@@ -109,8 +88,8 @@ def run_session(cache: Path, tiny: Path, talk: np.ndarray, reference: str, pause
         len(done),
         len(parts),
         [each["speech_to_speech"] for each in parts],
-        {name: float(np.median([each[name] for each in parts])) for name in parts[0]},
-        stats,
+        median_parts(parts),
+        run.stats,
         errors,
         total,
         transcript,
