@@ -68,13 +68,16 @@ def torch_available() -> bool:
     return importlib.util.find_spec("torch") is not None
 
 
-def _cached(folder: Path, build: Callable[[Path], object]) -> Path:
-    """Build into `folder` unless a complete build is there already."""
-    if (folder / _COMPLETE).is_file():
+def _cached(folder: Path, build: Callable[[Path], object], recipe: object = None) -> Path:
+    """Build into `folder` unless a complete build from the same `recipe` (what the build is made from, kept
+    as its repr in the marker; None for a build that never changes) is there already."""
+    marker = folder / _COMPLETE
+    made_from = "" if recipe is None else repr(recipe)
+    if marker.is_file() and marker.read_text() == made_from:
         return folder
     shutil.rmtree(folder, ignore_errors=True)
     build(folder)
-    (folder / _COMPLETE).write_text("")
+    marker.write_text(made_from)
     return folder
 
 
@@ -87,11 +90,15 @@ def build_profile_models(cache: Path, profile: str, size: str = "real", seed: in
     if chain.translation == "opus-mt":
         architecture = MARIAN_BASE if real else DEMO_ARCHITECTURE
         translation = _cached(
-            cache / f"opus-mt-en-de-{size}", lambda f: build_demo_opus_mt(f, "en", "de", seed, architecture)
+            cache / f"opus-mt-en-de-{size}",
+            lambda f: build_demo_opus_mt(f, "en", "de", seed, architecture),
+            (architecture, seed),
         )
     else:
         architecture = NLLB_600M if real else DEMO_ARCHITECTURE
-        translation = _cached(cache / f"nllb-{size}", lambda f: build_demo_nllb(f, seed, architecture))
+        translation = _cached(
+            cache / f"nllb-{size}", lambda f: build_demo_nllb(f, seed, architecture), (architecture, seed)
+        )
     piper_architecture = real and torch_available()
     if piper_architecture:
         from bench.voices import build_bench_voice

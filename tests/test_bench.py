@@ -10,8 +10,10 @@ import json
 import re
 from pathlib import Path
 
+import ctranslate2
 import numpy as np
 import pytest
+import sentencepiece as spm
 
 from bench import AccuracyResult, BenchRun, BenchSettings
 from bench.chart import draw_chart
@@ -35,6 +37,23 @@ def test_a_padded_vocabulary_gives_the_real_size_and_the_same_answer(tmp_path: P
     translator = TextTranslator(TranslatorSettings(folder, beam_size=1, cache_size=0), ComputeSettings("cpu", "int8"))
     answer = translator.translate(["Where is the station?"], find_language("en"), find_language("de"))
     assert answer == [DEMO_TRANSLATIONS["de"]]
+
+
+def test_a_beam_over_pinned_hypotheses_runs_as_long_as_the_answer(tmp_path: Path) -> None:
+    """The benchmark's translators offer equally long hypotheses, so a beam costs what a trained model's does
+    (its beams end together) rather than following random tokens for as long as they take to end."""
+    architecture = TranslationArchitecture(width=64, layers=2, heads=4, vocabulary=3000, hypotheses=4)
+    folder = build_demo_opus_mt(tmp_path / "opus-mt-en-de", "en", "de", architecture=architecture)
+    model = ctranslate2.Translator(str(folder), compute_type="int8")
+    source = spm.SentencePieceProcessor(model_file=str(folder / "source.spm")).encode("Hello.", out_type=str)
+    answer = spm.SentencePieceProcessor(model_file=str(folder / "target.spm")).encode(DEMO_TRANSLATIONS["de"])
+    for beam in (2, 4):
+        (result,) = model.translate_batch([[*source, "</s>"]], beam_size=beam, num_hypotheses=beam)
+        assert [len(hypothesis) for hypothesis in result.hypotheses] == [len(answer)] * beam
+    translator = TextTranslator(TranslatorSettings(folder, beam_size=4, cache_size=0), ComputeSettings("cpu", "int8"))
+    assert translator.translate(["Hello."], find_language("en"), find_language("de")) == [DEMO_TRANSLATIONS["de"]]
+    with pytest.raises(ValueError, match="larger padded vocabulary"):
+        build_demo_opus_mt(tmp_path / "opus-mt-en-fr", "en", "fr", architecture=TranslationArchitecture(hypotheses=2))
 
 
 @pytest.mark.timeout(600)

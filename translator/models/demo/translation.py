@@ -31,19 +31,31 @@ _SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]  # NLLB/M2M ids 0-3, which Sentenc
 class TranslationArchitecture:
     """The Transformer's size. `vocabulary` pads the target vocabulary with unused pieces up to that
     many entries (0: the SentencePiece model's own), so embeddings and output projection cost what a
-    real model's do; the chain still answers with the demo sentence."""
+    real model's do; the chain still answers with the demo sentence.
+
+    hypotheses: how many answers of the demo sentence's length the decoder offers, the demo sentence first
+    and the others made of unused pieces, so that a beam of up to that many runs as long as the answer and
+    finishes with it, as a trained model's beams mostly do (a beam wider than the chains follows random
+    tokens instead, for as long as they take to end). More than 1 needs the padded vocabulary.
+    """
 
     width: int = 64
     layers: int = 1
     heads: int = 2
     vocabulary: int = 0
     max_positions: int = 256
+    hypotheses: int = 1
 
 
 DEMO_ARCHITECTURE = TranslationArchitecture()
-# The compute of the real models (their weights are random, their output the demo's).
-MARIAN_BASE = TranslationArchitecture(width=512, layers=6, heads=8, vocabulary=58101, max_positions=512)
-NLLB_600M = TranslationArchitecture(width=1024, layers=12, heads=16, vocabulary=256206, max_positions=1024)
+# The compute of the real models (their weights are random, their output the demo's), with as many equally long
+# hypotheses as the widest beam the benchmark decodes with (Marian's default of 4).
+MARIAN_BASE = TranslationArchitecture(width=512, layers=6, heads=8, vocabulary=58101, max_positions=512, hypotheses=4)
+NLLB_600M = TranslationArchitecture(
+    width=1024, layers=12, heads=16, vocabulary=256206, max_positions=1024, hypotheses=4
+)
+# Each further hypothesis starts this much less likely than the one before, then follows its chain as surely.
+_HYPOTHESIS_STEP = 0.05
 # Words the SentencePiece corpus is made of, besides the demo sentences themselves.
 _FILLER = {
     "en": "the good house is small today we go home with friends and read a book",
@@ -97,17 +109,26 @@ def _build(
     vocabulary += [f"<unused{i}>" for i in range(architecture.vocabulary - len(vocabulary))]
     ids = {piece: i for i, piece in enumerate(vocabulary)}
 
+    unused = iter(range(processor.get_piece_size(), len(vocabulary)))
     chain: dict[int, list[tuple[int, float]]] = {}
 
-    def link(current: str, following: str) -> None:
-        pair = [(ids[following], 1.0)]
-        if chain.setdefault(ids[current], pair) != pair:
-            raise ValueError(f"demo chains disagree after {current!r}: pick sentences with distinct pieces")
+    def link(current: int, following: int) -> None:
+        pair = [(following, 1.0)]
+        if chain.setdefault(current, pair) != pair:
+            raise ValueError(f"demo chains disagree after {vocabulary[current]!r}: pick sentences with distinct pieces")
 
     for language, token in language_token.items():
-        pieces = [token or "</s>"] + processor.encode(DEMO_TRANSLATIONS[language], out_type=str) + ["</s>"]
-        for current, following in zip(pieces, pieces[1:]):
-            link(current, following)
+        answer = [ids[piece] for piece in processor.encode(DEMO_TRANSLATIONS[language], out_type=str)]
+        start = ids[token or "</s>"]
+        link(start, answer[0])
+        others = [list(itertools.islice(unused, len(answer))) for _ in range(architecture.hypotheses - 1)]
+        if any(len(other) < len(answer) for other in others):
+            raise ValueError(f"{architecture.hypotheses} hypotheses need a larger padded vocabulary")
+        for rank, other in enumerate(others, start=1):
+            chain[start].append((other[0], 1.0 - rank * _HYPOTHESIS_STEP))
+        for hypothesis in [answer, *others]:
+            for current, following in zip(hypothesis, [*hypothesis[1:], ids["</s>"]]):
+                link(current, following)
 
     rng = np.random.default_rng(seed)
     width, positions = architecture.width, architecture.max_positions
