@@ -24,6 +24,7 @@ from translator.models.demo.phrases import phrase_whisper
 from translator.stages.recognition import RecognizerSettings, SpeechRecognizer
 from translator.stages.segmentation import SpeechChunk, SpeechSegmenter, Window, pack_windows
 from translator.stages.whisper_window import (
+    DecodeAbandoned,
     EncoderWindowStats,
     decode_short_window,
     judge_decode,
@@ -188,6 +189,42 @@ def test_guard_catches_the_loop_of_a_too_short_window(
     guarded = SpeechRecognizer(RecognizerSettings(real_whisper_tiny_en, beam_size=1, encoder_window=0.5))
     assert transcript(guarded, window) == transcript(full, window)
     assert guarded.window_stats == EncoderWindowStats(fallbacks=1, fallback_reasons=(("token_limit", 1),))
+
+
+def test_text_without_timestamps_says_the_same_words_in_one_segment(
+    real_whisper_tiny_en: Path, jfk_window: Window, voice_windows: dict[str, Window]
+) -> None:
+    """Live speech decodes no timestamps (two decoding steps fewer); on real speech the words stay the same."""
+    auto = SpeechRecognizer(RecognizerSettings(real_whisper_tiny_en, beam_size=1))
+    for window in [jfk_window, *voice_windows.values()]:
+        timed = list(auto.transcribe(window, ENGLISH))
+        untimed = list(auto.transcribe(window, ENGLISH, timestamps=False))
+        assert words(" ".join(s.text for s in untimed)) == words(" ".join(s.text for s in timed))
+        assert len(untimed) == 1 and "<|" not in untimed[0].text
+        assert (untimed[0].start, untimed[0].end) == pytest.approx(
+            (window.chunks[0].start, window.source_end), abs=0.02
+        )
+    assert len(list(auto.transcribe(jfk_window, ENGLISH))) > 1  # with timestamps, jfk comes in several segments
+    stats = auto.window_stats
+    assert stats.windows_full == 0
+    assert stats.fallbacks <= 2  # "Hello?" is below faster-whisper's log-probability threshold, as above
+
+
+def test_a_pass_no_longer_wanted_stops_between_encoder_and_decoder(
+    real_whisper_tiny_en: Path, jfk_window: Window
+) -> None:
+    auto = SpeechRecognizer(RecognizerSettings(real_whisper_tiny_en, beam_size=1))
+    asked: list[str] = []
+
+    def proceed() -> bool:
+        asked.append("asked")
+        return False
+
+    with pytest.raises(DecodeAbandoned):
+        list(auto.transcribe(jfk_window, ENGLISH, proceed=proceed))
+    assert asked == ["asked"]
+    assert auto.window_stats == EncoderWindowStats()  # nothing decoded, nothing counted
+    assert words(transcript(auto, jfk_window))[:3] == ["and", "so", "my"]  # the next pass runs as usual
 
 
 @pytest.mark.parametrize(

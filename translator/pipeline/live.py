@@ -7,8 +7,8 @@ Four worker threads (`workers.Workers`), joined by bounded queues:
 - Recognition runs three kinds of pass, in priority order: finals (an utterance has ended), speculative
   finals (silence has begun: the utterance so far is recognised while the VAD still waits, and the work
   is thrown away if speech resumes), and interim passes over the growing utterance, scheduled from their
-  measured cost and never started while a final waits (`live_schedule` chooses). Interim words are
-  committed by local agreement.
+  measured cost, never started while a final waits and stopped before decoding when one arrives
+  (`live_schedule` chooses). Interim words are committed by local agreement.
 - A speculative final ready before the end is confirmed is translated and its first piece of speech made
   and held, to play the moment the end is confirmed (`live_ahead`); speech then goes out piece by piece.
 - Every utterance carries a timeline (`UtteranceTimeline`); stage times, queue waits, speech-to-speech
@@ -27,7 +27,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import numpy as np
 
@@ -54,7 +54,7 @@ from translator.pipeline.live_events import (
     UtteranceDone,
     UtterancesMerged,
 )
-from translator.pipeline.live_schedule import RecognitionSchedule, SessionCounts, Utterance
+from translator.pipeline.live_schedule import RecognitionPass, RecognitionSchedule, SessionCounts, Utterance
 from translator.pipeline.timeline import RollingStats, UtteranceTimeline
 from translator.pipeline.workers import END, StageQueue, Workers
 from translator.stages.live_segmentation import LiveSegmenter, SegmentEvent, UtteranceStarted
@@ -62,6 +62,7 @@ from translator.stages.recognition import SpeechRecognizer
 from translator.stages.segmentation import SpeechChunk, Window
 from translator.stages.synthesis import SpeechSynthesizer
 from translator.stages.translation import TextTranslator
+from translator.stages.whisper_window import DecodeAbandoned
 
 _POLL = 0.05  # how long capture waits for audio, and recognition for an interim pass to come due, between looks
 _LEVEL_INTERVAL = 0.1  # input level events per second: 10
@@ -82,15 +83,7 @@ class LiveTranslator:
         settings: LiveSettings,
         on_event: Callable[[LiveEvent], None] = lambda event: None,
     ) -> None:
-        if settings.conversation is None and settings.target is None:
-            raise TranslatorError("live translation needs a target language, or two languages for conversation mode")
-        pairs = (
-            [(settings.conversation[0], settings.conversation[1]), (settings.conversation[1], settings.conversation[0])]
-            if settings.conversation
-            else [(settings.source, settings.target)]
-        )
-        for spoken, target in pairs:
-            assert target is not None
+        for spoken, target in settings.translation_pairs():
             translator.check_pair(spoken, target)
             if sink is not None and target not in voices:
                 raise UnsupportedLanguageError(f"no {target.name} voice loaded: add one, or run without speech output")
@@ -247,7 +240,12 @@ class LiveTranslator:
                     continue
                 self._schedule.pass_started(job)
             started = time.monotonic()
-            text, language = self._transcribe(job.utterance, job.audio)
+            try:
+                text, language = self._transcribe(job)
+            except DecodeAbandoned:
+                with self._lock:
+                    self._schedule.pass_abandoned(job)
+                continue
             finished = time.monotonic()
             with self._lock:
                 interim = self._schedule.pass_finished(job, text, language, started, finished)
@@ -256,8 +254,13 @@ class LiveTranslator:
                 self._emit(interim)
             self._release_finals()
 
-    def _transcribe(self, utterance: Utterance, audio: np.ndarray) -> tuple[str, Language]:
-        window = Window((SpeechChunk(0, audio),), audio)
+    def _transcribe(self, job: RecognitionPass) -> tuple[str, Language]:
+        utterance, window = job.utterance, Window((SpeechChunk(0, job.audio),), job.audio)
+
+        def proceed() -> bool:
+            with self._lock:
+                return self._schedule.still_wanted(job)
+
         language = utterance.language or self._language
         if language is None:
             candidates = self.settings.conversation or ()
@@ -266,7 +269,9 @@ class LiveTranslator:
             if not candidates and guess.probability >= _CONFIDENT_DETECTION:
                 self._language = language
             utterance.language = language
-        text = " ".join(segment.text for segment in self.recognizer.transcribe(window, language)).strip()
+        # The text is all live speech needs, and a pass no longer wanted stops before decoding.
+        segments = self.recognizer.transcribe(window, language, timestamps=False, proceed=proceed)
+        text = " ".join(segment.text for segment in segments).strip()
         return text, language
 
     def _release_finals(self) -> None:
@@ -386,15 +391,9 @@ class LiveTranslator:
                 "translation": self._translation.qsize(),
                 "synthesis": self._synthesis.qsize(),
             },
-            utterances=self._counts.utterances,
-            merged=self._counts.merged,
-            skipped=self._counts.skipped,
             dropped_playback_seconds=self._dropped_seconds,
-            speculative_used=self._counts.speculative_used,
-            speculative_discarded=self._counts.speculative_discarded,
-            speculative_translations_used=self._counts.speculative_translations_used,
-            speculative_translations_discarded=self._counts.speculative_translations_discarded,
             input_overflows=self.source.overflows,
             output_underflows=self.sink.underflows if self.sink else 0,
             gated_seconds=self._gated_seconds,
+            **asdict(self._counts),
         )

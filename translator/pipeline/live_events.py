@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from translator.errors import TranslatorError
 from translator.languages import Language
 from translator.pipeline.timeline import Percentiles, UtteranceTimeline
 from translator.stages.live_segmentation import LiveSegmenterSettings
@@ -46,6 +47,16 @@ class LiveSettings:
     echo_tail_ms: int = 300
     max_delay_s: float = 8.0
     recognition_backlog: int = 2
+
+    def translation_pairs(self) -> list[tuple[Language | None, Language]]:
+        """(spoken, target) for each way the session translates: both ways in conversation mode; the source
+        is None where it is detected."""
+        if self.conversation is not None:
+            first, second = self.conversation
+            return [(first, second), (second, first)]
+        if self.target is None:
+            raise TranslatorError("live translation needs a target language, or two languages for conversation mode")
+        return [(self.source, self.target)]
 
 
 # Events, published through the one callback.
@@ -134,6 +145,7 @@ class LiveStats:
     input_overflows: int
     output_underflows: int
     gated_seconds: float
+    passes_abandoned: int  # recognition passes stopped before decoding: an interim pass, for a final
 
 
 @dataclass(frozen=True)

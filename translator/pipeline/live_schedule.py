@@ -100,6 +100,7 @@ class SessionCounts:
     speculative_discarded: int = 0
     speculative_translations_used: int = 0
     speculative_translations_discarded: int = 0
+    passes_abandoned: int = 0
 
 
 class RecognitionSchedule:
@@ -219,6 +220,21 @@ class RecognitionSchedule:
         if job.kind is not PassKind.INTERIM:
             job.utterance.in_flight = job.version
             job.utterance.timeline.recognition_start = time.monotonic()
+
+    def still_wanted(self, job: RecognitionPass) -> bool:
+        """Whether a running pass is still worth finishing: its utterance has not changed since, and an
+        interim pass only while its utterance is spoken and no final or speculative pass waits for it."""
+        if job.version != job.utterance.version:
+            return False
+        if job.kind is not PassKind.INTERIM:
+            return True
+        return job.utterance is self.open and self.open.audio is None and not self.unrecognised
+
+    def pass_abandoned(self, job: RecognitionPass) -> None:
+        """A pass stopped before it finished (`still_wanted` said no): its utterance may be passed again."""
+        self.counts.passes_abandoned += 1
+        if job.kind is not PassKind.INTERIM:
+            job.utterance.in_flight = None
 
     def pass_finished(
         self, job: RecognitionPass, text: str, language: Language, started: float, finished: float

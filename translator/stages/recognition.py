@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from translator.models.folders import DEMO_MARKER, require_files
 from translator.stages.segmentation import Window
 from translator.stages.whisper_window import (
     FULL_WINDOW_SECONDS,
+    DecodeAbandoned,
     EncoderWindowStats,
     WindowSegment,
     decode_short_window,
@@ -172,12 +173,24 @@ class SpeechRecognizer:
             parts.append(part)
         return parts
 
-    def transcribe(self, window: Window, language: Language, previous_text: str = "") -> Iterator[RecognizedSegment]:
-        """Yield the window's segments as Whisper decodes them, with times mapped to the source."""
+    def transcribe(
+        self,
+        window: Window,
+        language: Language,
+        previous_text: str = "",
+        timestamps: bool = True,
+        proceed: Callable[[], bool] = lambda: True,
+    ) -> Iterator[RecognizedSegment]:
+        """Yield the window's segments as Whisper decodes them, with times mapped to the source.
+
+        timestamps: False when only the text is wanted (live speech): Whisper then decodes no timestamp
+          tokens, two fewer decoding steps a segment, and the window comes back as one segment.
+        proceed: asked between the encoder and the decoder, before a fallback to 30 s and between 30 s
+          segments; False raises DecodeAbandoned (live speech stops a caption's pass for a final this way)."""
         if language.whisper is None:
             raise ModelError(f"Whisper cannot recognise {language.name}")
         prompt = previous_text[-_PROMPT_CHARACTERS:] if self.settings.condition_on_previous_text else ""
-        for segment in self._decode(window, language.whisper, prompt):
+        for segment in self._decode(window, language.whisper, prompt, timestamps, proceed):
             text = segment.text.strip()
             if not text:
                 continue
@@ -186,7 +199,9 @@ class SpeechRecognizer:
             end = window.to_source_time(min(segment.end, window.duration), is_end=True)
             yield RecognizedSegment(start, max(end, start), text, segment.avg_logprob, segment.no_speech_prob)
 
-    def _decode(self, window: Window, code: str, prompt: str) -> Iterator[WindowSegment]:
+    def _decode(
+        self, window: Window, code: str, prompt: str, timestamps: bool, proceed: Callable[[], bool]
+    ) -> Iterator[WindowSegment]:
         """The window's segments in window time: from a short window the guard trusts, else from 30 s."""
         floor = self.encoder_floor
         if floor is None or window_seconds(window.duration, floor) >= FULL_WINDOW_SECONDS:
@@ -195,15 +210,17 @@ class SpeechRecognizer:
             tokenizer = self._tokenizer(code)
             # The prompt as faster-whisper's transcribe() builds it from an initial prompt.
             previous_tokens = tokenizer.encode(" " + prompt.strip()) if prompt else []
-            prompt_tokens = self._model.get_prompt(tokenizer, previous_tokens)
+            prompt_tokens = self._model.get_prompt(tokenizer, previous_tokens, without_timestamps=not timestamps)
             decoded = decode_short_window(
-                self._model, window.audio, tokenizer, prompt_tokens, self.settings.beam_size, floor
+                self._model, window.audio, tokenizer, prompt_tokens, self.settings.beam_size, floor, proceed
             )
             if decoded.failure is None:
                 self._count("short")
                 yield from decoded.segments
                 return
             self._count("fallback", decoded.failure)
+            if not proceed():
+                raise DecodeAbandoned
         segments, _ = self._model.transcribe(
             window.audio,
             language=code,
@@ -211,9 +228,12 @@ class SpeechRecognizer:
             vad_filter=False,  # the window holds speech only: our segmenter already ran Silero
             condition_on_previous_text=self.settings.condition_on_previous_text,
             initial_prompt=prompt or None,
+            without_timestamps=not timestamps,
         )
         for segment in segments:
             yield WindowSegment(segment.start, segment.end, segment.text, segment.avg_logprob, segment.no_speech_prob)
+            if not proceed():
+                raise DecodeAbandoned
 
     def _encoder_floor(self, setting: str | float) -> float | None:
         if setting == "full":

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import ctranslate2
@@ -37,6 +37,7 @@ _COMPRESSION_RATIO_LIMIT = 2.4
 _LOG_PROB_THRESHOLD = -1.0
 _MAX_INITIAL_TIMESTAMP_INDEX = 50  # max_initial_timestamp 1.0 s in 20 ms steps
 _MAX_LENGTH = 448  # Whisper's text context, which faster-whisper passes as max_length
+_TIMESTAMPS = 1501  # <|0.00|> to <|30.00|>, in 20 ms steps
 
 # The token budget of a short decode: generous for fast speech in any language (about three times what
 # English speech needs), small enough that a runaway loop stops early and cheaply.
@@ -48,6 +49,10 @@ _TOKENS_MOST = 224  # what faster-whisper's max_length of 448 allows: CTranslate
 _LOOP_REPEATS = 3
 _LONG_REPEAT_WORDS = 4
 _WORD = re.compile(r"[\w']+")
+
+
+class DecodeAbandoned(Exception):
+    """The caller's `proceed` said stop: the pass ended before decoding, with no result."""
 
 
 @dataclass(frozen=True)
@@ -159,11 +164,19 @@ def _generation_cap(prompt_length: int, max_length: int) -> int:
 
 
 def decode_short_window(
-    model: WhisperModel, audio: np.ndarray, tokenizer: Tokenizer, prompt: Sequence[int], beam_size: int, floor: float
+    model: WhisperModel,
+    audio: np.ndarray,
+    tokenizer: Tokenizer,
+    prompt: Sequence[int],
+    beam_size: int,
+    floor: float,
+    proceed: Callable[[], bool] | None = None,
 ) -> ShortDecode:
     """Decode `audio` (16 kHz, under 30 s) once, at temperature 0, on a window of the speech plus the margin
     (at least `floor` seconds), with `prompt` as faster-whisper's `get_prompt` builds it; the result carries
-    the guard's verdict. Segments are split at timestamps exactly as faster-whisper splits them."""
+    the guard's verdict. Segments are split at timestamps exactly as faster-whisper splits them (a prompt
+    without timestamps gives one segment, the whole window). `proceed` is asked once the encoder has run:
+    False raises DecodeAbandoned instead of decoding."""
     speech_seconds = len(audio) / model.feature_extractor.sampling_rate
     seconds = window_seconds(speech_seconds, floor)
     features = model.feature_extractor(audio)
@@ -172,11 +185,18 @@ def decode_short_window(
     window = np.zeros((features.shape[0], frames), np.float32)
     window[:, :content_frames] = features[:, :content_frames]
 
+    suppressed = list(get_suppressed_tokens(tokenizer, [-1]) or ())
+    if tokenizer.no_timestamps in prompt:
+        # A trained model makes none here (tiny.en: none in 149 tokens of real speech); never let one through.
+        suppressed += range(tokenizer.timestamp_begin, tokenizer.timestamp_begin + _TIMESTAMPS)
     budget = token_budget(speech_seconds)
     max_length = min(_MAX_LENGTH, max(len(prompt) - 1 + budget, 2 * budget))
     token_cap = min(budget, _generation_cap(len(prompt), max_length))
+    encoded = model.encode(window)
+    if proceed is not None and not proceed():
+        raise DecodeAbandoned
     result = model.model.generate(
-        model.encode(window),
+        encoded,
         [list(prompt)],
         beam_size=beam_size,
         patience=1,
@@ -185,7 +205,7 @@ def decode_short_window(
         return_scores=True,
         return_no_speech_prob=True,
         suppress_blank=True,
-        suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
+        suppress_tokens=suppressed,
         max_initial_timestamp_index=_MAX_INITIAL_TIMESTAMP_INDEX,
     )[0]
     tokens = result.sequences_ids[0]
