@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import importlib.resources
 import re
-import shutil
 import statistics
 import sys
 import tempfile
@@ -33,18 +32,17 @@ from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 from piper import PiperVoice, SynthesisConfig
 
+from bench.models import bench_whisper
 from translator.audio.files import SAMPLE_RATE, read_audio
 from translator.audio.sources import resample
 from translator.compute import ComputeSettings
 from translator.languages import find_language
 from translator.models.demo.phrases import speak_phrase
-from translator.models.demo.whisper import build_demo_whisper
 from translator.stages.recognition import RecognizerSettings, SpeechRecognizer
 from translator.stages.segmentation import SpeechChunk, SpeechSegmenter, Window, pack_windows
 from translator.stages.whisper_window import FULL_WINDOW_SECONDS, EncoderWindowStats, decode_short_window
 
 ENGLISH = find_language("en")
-_COMPLETE = ".bench-complete"  # bench.models marks a finished build with it
 JFK = Path(__file__).resolve().parents[1] / "tests" / "data" / "jfk.flac"
 JFK_TEXT = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
 JFK_PIECES = (
@@ -162,12 +160,7 @@ def _whisper_folders(cache: Path, tiny: Path) -> dict[str, Path]:
     folders and completion marker, so the two share a cache)."""
     folders = {"tiny": tiny}
     for size in ("base", "small"):
-        folder = cache / f"whisper-{size}"
-        if not (folder / _COMPLETE).is_file():
-            shutil.rmtree(folder, ignore_errors=True)
-            build_demo_whisper(folder, 0, size)
-            (folder / _COMPLETE).write_text("")
-        folders[size] = folder
+        folders[size] = bench_whisper(cache, size)
     return folders
 
 

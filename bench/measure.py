@@ -24,7 +24,7 @@ import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.audio import pad_or_trim
 
-from bench.models import ProfileModels
+from bench.models import DEFAULT_BEAMS, ProfileModels
 from translator.audio.files import SAMPLE_RATE
 from translator.compute import ComputeSettings, resolve_compute
 from translator.languages import find_language
@@ -41,7 +41,6 @@ GERMAN = find_language("de")
 # The utterance every stage hears: about 3 s of speech-like sound from the 16 kHz demo voice.
 UTTERANCE_TEXT = "Please tell me where the station is."
 # Greedy decoding is what the live pipeline uses; 5 and 4 beams are Whisper's and the translators' defaults.
-DEFAULT_BEAMS = {"recognition": 5, "translation": 4}
 # Recognition's beam for each decoding the report shows.
 _RECOGNITION_BEAMS = {"greedy": 1, "default": DEFAULT_BEAMS["recognition"]}
 # The two encoder windows every run compares: Whisper's 30 s window (before) and the adaptive one (after).

@@ -26,6 +26,8 @@ from translator.models.demo.translation import (
 from translator.models.demo.voice import build_demo_voice
 from translator.models.demo.whisper import build_demo_whisper
 
+# Each library's default beam, which the comparison with PyTorch decodes with.
+DEFAULT_BEAMS = {"recognition": 5, "translation": 4}
 # A folder is complete once this marker is written, so an interrupted build is redone, not trusted.
 _COMPLETE = ".bench-complete"
 
@@ -81,12 +83,21 @@ def _cached(folder: Path, build: Callable[[Path], object], recipe: object = None
     return folder
 
 
+def bench_whisper(cache: Path, size: str, seed: int = 0) -> Path:
+    """The Whisper model of `size` ("demo", "base", "small") under `cache`, built on first use; a real size
+    offers as many equally long transcripts as Whisper's default beam of 5."""
+    hypotheses = 1 if size == "demo" else DEFAULT_BEAMS["recognition"]
+    return _cached(
+        cache / f"whisper-{size}", lambda f: build_demo_whisper(f, seed, size, hypotheses), (size, seed, hypotheses)
+    )
+
+
 def build_profile_models(cache: Path, profile: str, size: str = "real", seed: int = 0) -> ProfileModels:
     """The profile's three models under `cache`, built on first use (minutes for NLLB's 600M weights)."""
     chain = CHAINS[profile]
     real = size == "real"
     whisper_size = chain.whisper if real else "demo"
-    whisper = _cached(cache / f"whisper-{whisper_size}", lambda f: build_demo_whisper(f, seed, whisper_size))
+    whisper = bench_whisper(cache, whisper_size, seed)
     if chain.translation == "opus-mt":
         architecture = MARIAN_BASE if real else DEMO_ARCHITECTURE
         translation = _cached(

@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from bench.measure import DEFAULT_BEAMS, timed
+from bench.measure import timed
+from bench.models import DEFAULT_BEAMS
 from bench.voices import VOICE_QUALITIES, synthesizer
 from translator.models.demo.translation import DEMO_ARCHITECTURE, MARIAN_BASE, NLLB_600M, TranslationArchitecture
 from translator.models.demo.whisper import WHISPER_SIZES

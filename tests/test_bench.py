@@ -14,6 +14,8 @@ import ctranslate2
 import numpy as np
 import pytest
 import sentencepiece as spm
+from faster_whisper import WhisperModel
+from faster_whisper.tokenizer import Tokenizer
 
 from bench import AccuracyResult, BenchRun, BenchSettings
 from bench.chart import draw_chart
@@ -21,10 +23,12 @@ from bench.encoder_window import AccuracyFigures, Difference
 from bench.measure import Figures, LiveFigures, ProfileResult, RecognitionFigures, StageFigures
 from bench.models import ProfileModels
 from bench.report import render
+from translator.audio.files import SAMPLE_RATE
 from translator.cli import main
 from translator.compute import ComputeSettings
 from translator.languages import find_language
 from translator.models.demo.translation import DEMO_TRANSLATIONS, TranslationArchitecture, build_demo_opus_mt
+from translator.models.demo.whisper import DEMO_TRANSCRIPT, build_demo_whisper
 from translator.stages.translation import TextTranslator, TranslatorSettings
 from translator.stages.whisper_window import EncoderWindowStats
 
@@ -54,6 +58,17 @@ def test_a_beam_over_pinned_hypotheses_runs_as_long_as_the_answer(tmp_path: Path
     assert translator.translate(["Hello."], find_language("en"), find_language("de")) == [DEMO_TRANSLATIONS["de"]]
     with pytest.raises(ValueError, match="larger padded vocabulary"):
         build_demo_opus_mt(tmp_path / "opus-mt-en-fr", "en", "fr", architecture=TranslationArchitecture(hypotheses=2))
+
+
+def test_a_whisper_beam_over_pinned_transcripts_runs_as_long_as_the_transcript(tmp_path: Path) -> None:
+    model = WhisperModel(str(build_demo_whisper(tmp_path / "whisper", hypotheses=5)), compute_type="int8")
+    tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language="en")
+    features = model.feature_extractor(np.zeros(SAMPLE_RATE, np.float32))[:, :3000]
+    encoded = model.encode(np.pad(features, ((0, 0), (0, 3000 - features.shape[1]))))
+    (result,) = model.model.generate(encoded, [model.get_prompt(tokenizer, [])], beam_size=5, num_hypotheses=5)
+    lengths = [len(sequence) for sequence in result.sequences_ids]
+    assert tokenizer.decode(result.sequences_ids[0]).strip() == DEMO_TRANSCRIPT
+    assert lengths == [lengths[0]] * 5  # the transcript's tokens, its closing timestamp and the end
 
 
 @pytest.mark.timeout(600)

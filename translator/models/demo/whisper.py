@@ -138,6 +138,8 @@ WHISPER_SIZES = {"demo": (64, 1, 2), "base": (512, 6, 8), "small": (768, 12, 12)
 _MEL_BINS = 80
 _ENCODER_FRAMES = 1500
 _DECODER_POSITIONS = 448
+# Each further transcript starts this much less likely than the one before, then follows its chain as surely.
+_HYPOTHESIS_STEP = 0.05
 
 
 def _byte_to_unicode() -> dict[int, str]:
@@ -206,9 +208,19 @@ def whisper_tokenizer() -> tokenizers.Tokenizer:
     return tokenizer
 
 
-def build_demo_whisper(folder: Path, seed: int = 0, size: str = "demo") -> Path:
+def _other_words(vocabulary: list[str | None], taken: set[int], count: int, length: int) -> list[list[int]]:
+    """`count` sequences of `length` plain word tokens (no symbol faster-whisper suppresses), none in `taken`."""
+    words = (
+        i for i, word in enumerate(vocabulary) if word and word[0] == "Ġ" and word[1:].isalpha() and i not in taken
+    )
+    return [[next(words) for _ in range(length)] for _ in range(count)]
+
+
+def build_demo_whisper(folder: Path, seed: int = 0, size: str = "demo", hypotheses: int = 1) -> Path:
     """Write the demo Whisper model into `folder` (created if needed) and return it; `size` picks the
-    architecture from `WHISPER_SIZES`."""
+    architecture from `WHISPER_SIZES`. `hypotheses`: how many transcripts of the demo's length the decoder
+    offers, the demo's first and the others made of other words, so that a beam of up to that many runs as
+    long as the transcript and ends with it, as a trained model's beams mostly do."""
     width, layers, heads = WHISPER_SIZES[size]
     tokenizer = whisper_tokenizer()
     vocabulary = [tokenizer.id_to_token(i) for i in range(tokenizer.get_vocab_size())]
@@ -223,17 +235,20 @@ def build_demo_whisper(folder: Path, seed: int = 0, size: str = "demo") -> Path:
     if len(set(text_ids)) != len(text_ids):
         raise ValueError("the demo transcript must not repeat a token: a bigram chain cannot count")
     first_timestamp = ids("<|0.00|>")
+    others = _other_words(vocabulary, set(text_ids), hypotheses - 1, len(text_ids))
+    starts = [(text_ids[0], 1.0)] + [(other[0], 1.0 - rank * _HYPOTHESIS_STEP) for rank, other in enumerate(others, 1)]
     chain: dict[int, list[tuple[int, float]]] = {
         ids("<|startoftranscript|>"): [(ids(f"<|{DEMO_LANGUAGE}|>"), 1.0), (ids(f"<|{_RUNNER_UP_LANGUAGE}|>"), 0.95)],
         ids("<|transcribe|>"): [(first_timestamp, 1.0)],
         ids("<|translate|>"): [(first_timestamp, 1.0)],
-        ids("<|notimestamps|>"): [(text_ids[0], 1.0)],
-        first_timestamp: [(text_ids[0], 1.0)],
+        ids("<|notimestamps|>"): starts,
+        first_timestamp: starts,
     }
-    for current, following in zip(text_ids, text_ids[1:]):
-        chain[current] = [(following, 1.0)]
-    # After the last word: a closing timestamp when timestamps are on, else the end of text.
-    chain[text_ids[-1]] = [(ids(_LAST_TIMESTAMP), 1.0), (ids("<|endoftext|>"), 0.9)]
+    for transcript in [text_ids, *others]:
+        for current, following in zip(transcript, transcript[1:]):
+            chain[current] = [(following, 1.0)]
+        # After the last word: a closing timestamp when timestamps are on, else the end of text.
+        chain[transcript[-1]] = [(ids(_LAST_TIMESTAMP), 1.0), (ids("<|endoftext|>"), 0.9)]
     chain[ids(_LAST_TIMESTAMP)] = [(ids("<|endoftext|>"), 1.0)]
 
     rng = np.random.default_rng(seed)
