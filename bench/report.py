@@ -72,7 +72,8 @@ def render(run: BenchRun, command: str, chart_name: str) -> str:
         "",
         "The models have the real architectures and sizes but **random weights**, and their **output lengths are "
         "pinned**: Whisper always hears the same sentence and the translator always answers with the same German "
-        "one, so each stage computes what the real model computes for a typical utterance. Compute does not "
+        "one (at a beam of up to 4, every hypothesis is that long, as a trained model's beams mostly are), so each "
+        "stage computes what the real model computes for a typical utterance. Compute does not "
         "depend on the weights' values; quality is measured apart, with the real Whisper tiny.en on real speech.",
         "",
         f"**Two encoder windows, one run.** Every recognition figure is measured with Whisper's encoder over the "

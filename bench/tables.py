@@ -82,8 +82,8 @@ def live_table(results: list[ProfileResult], settings: BenchSettings) -> list[st
         f"runs by default: greedy recognition, translation at beam {DEFAULT_BEAM_SIZE}) on a file source of "
         f"{settings.live_utterances} utterances played in real time, once "
         "per encoder window; the medians of each part of the latency, each counting only what came after the end "
-        "of speech was confirmed. The translator's second hypothesis is not pinned in these random models and can "
-        "run longer than the first (OPUS-MT: 18 tokens against 11), so the translation part may read a little high.",
+        "of speech was confirmed. Live recognition decodes no timestamps (the text is all it needs), and an "
+        "interim pass still running when the speaker pauses stops before its decoder, so the final can start.",
         "",
         "| profile | encoder window | sink | utterances spoken | speech-to-speech p50 / p95 | "
         + " | ".join(PART_LABELS[name] for name in LATENCY_PARTS)

@@ -145,6 +145,7 @@ class LivePrinter:
             f"playback dropped {stats.dropped_playback_seconds:.1f}s, "
             f"speculative finals used {stats.speculative_used} / discarded {stats.speculative_discarded}, "
             f"made ahead {stats.speculative_translations_used} / dropped {stats.speculative_translations_discarded}, "
+            f"passes stopped for a final {stats.passes_abandoned}, "
             f"input overflows {stats.input_overflows}, output underflows {stats.output_underflows}, "
             f"echo-gated {stats.gated_seconds:.1f}s"
         )

@@ -22,9 +22,9 @@ class LiveSegmenterSettings:
     pause_ms: silence after which the utterance so far is frozen so its final recognition can start
         before the end is confirmed (must be below min_silence_ms to hide any of the wait). The cut is
         where the final's audio ends too, so a shorter pause clips word endings the VAD already calls
-        silence: on real speech (`python -m bench.speculation`, docs/speculation.md) one or two 32 ms VAD
-        windows spoke up to 115 ms sooner (p50, greedy translation; nothing clear at the app's beam of 2)
-        but turned jfk's "Americans" into "American" and "america".
+        silence: on real speech (`python -m bench.speculation`, docs/speculation.md) two or one 32 ms VAD
+        windows (64 or 32 ms) spoke 90 and 170 ms sooner at p50 (731 ms at 100) but turned jfk's
+        "Americans" into "america" and "American" in every run.
     preroll_ms: audio kept before the detected start, so the first syllable is not cut.
     max_utterance_s: an utterance is cut at this length even if the speaker never pauses.
     threshold: Silero speech probability at or above which a window is speech.
