@@ -20,7 +20,13 @@ import ctranslate2
 import numpy as np
 import sentencepiece as spm
 
-from translator.models.demo.weights import fill_bigram_decoder, fill_encoder_layer, fill_layer_norm, sinusoids
+from translator.models.demo.weights import (
+    fill_bigram_decoder,
+    fill_encoder_layer,
+    fill_layer_norm,
+    hypothesis_starts,
+    sinusoids,
+)
 from translator.models.folders import DEMO_TRANSLATIONS as DEMO_TRANSLATIONS  # re-exported: tests use it here
 
 _FLORES = {"en": "eng_Latn", "de": "deu_Latn", "fr": "fra_Latn", "es": "spa_Latn"}
@@ -54,8 +60,6 @@ MARIAN_BASE = TranslationArchitecture(width=512, layers=6, heads=8, vocabulary=5
 NLLB_600M = TranslationArchitecture(
     width=1024, layers=12, heads=16, vocabulary=256206, max_positions=1024, hypotheses=4
 )
-# Each further hypothesis starts this much less likely than the one before, then follows its chain as surely.
-_HYPOTHESIS_STEP = 0.05
 # Words the SentencePiece corpus is made of, besides the demo sentences themselves.
 _FILLER = {
     "en": "the good house is small today we go home with friends and read a book",
@@ -119,13 +123,10 @@ def _build(
 
     for language, token in language_token.items():
         answer = [ids[piece] for piece in processor.encode(DEMO_TRANSLATIONS[language], out_type=str)]
-        start = ids[token or "</s>"]
-        link(start, answer[0])
         others = [list(itertools.islice(unused, len(answer))) for _ in range(architecture.hypotheses - 1)]
         if any(len(other) < len(answer) for other in others):
             raise ValueError(f"{architecture.hypotheses} hypotheses need a larger padded vocabulary")
-        for rank, other in enumerate(others, start=1):
-            chain[start].append((other[0], 1.0 - rank * _HYPOTHESIS_STEP))
+        chain[ids[token or "</s>"]] = hypothesis_starts([answer[0], *(other[0] for other in others)])
         for hypothesis in [answer, *others]:
             for current, following in zip(hypothesis, [*hypothesis[1:], ids["</s>"]]):
                 link(current, following)

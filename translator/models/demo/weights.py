@@ -16,6 +16,8 @@ from ctranslate2.specs import attention_spec, common_spec, transformer_spec
 # How strongly the chained token wins over every other one. With layer norm, a one-hot
 # embedding becomes about sqrt(d) on its own axis, so this gives logit margins of 20+.
 CHAIN_STRENGTH = 3.0
+# Each further hypothesis starts this much less likely than the one before, then follows its chain as surely.
+HYPOTHESIS_STEP = 0.05
 
 
 def fill_layer_norm(spec: common_spec.LayerNormSpec, width: int) -> None:
@@ -68,6 +70,12 @@ def sinusoids(length: int, width: int) -> np.ndarray:
     scale = np.exp(-np.log(10000.0) * np.arange(half) / max(half - 1, 1))
     angles = np.arange(length)[:, None] * scale[None, :]
     return np.concatenate([np.sin(angles), np.cos(angles)], axis=1).astype(np.float32)
+
+
+def hypothesis_starts(firsts: Sequence[int]) -> list[tuple[int, float]]:
+    """The successors that open equally long hypotheses (given by their first tokens, the intended answer
+    first) after one token: each a step less likely than the one before, so a beam holds them in that order."""
+    return [(first, 1.0 - rank * HYPOTHESIS_STEP) for rank, first in enumerate(firsts)]
 
 
 def fill_bigram_decoder(

@@ -19,7 +19,13 @@ import numpy as np
 import tokenizers
 from tokenizers import decoders, pre_tokenizers
 
-from translator.models.demo.weights import fill_bigram_decoder, fill_encoder_layer, fill_layer_norm, sinusoids
+from translator.models.demo.weights import (
+    fill_bigram_decoder,
+    fill_encoder_layer,
+    fill_layer_norm,
+    hypothesis_starts,
+    sinusoids,
+)
 
 DEMO_TRANSCRIPT = "Ask not what your country can do for you."
 # The language the chain detects first, and the runner-up that keeps the probability below 1.
@@ -138,8 +144,6 @@ WHISPER_SIZES = {"demo": (64, 1, 2), "base": (512, 6, 8), "small": (768, 12, 12)
 _MEL_BINS = 80
 _ENCODER_FRAMES = 1500
 _DECODER_POSITIONS = 448
-# Each further transcript starts this much less likely than the one before, then follows its chain as surely.
-_HYPOTHESIS_STEP = 0.05
 
 
 def _byte_to_unicode() -> dict[int, str]:
@@ -236,7 +240,7 @@ def build_demo_whisper(folder: Path, seed: int = 0, size: str = "demo", hypothes
         raise ValueError("the demo transcript must not repeat a token: a bigram chain cannot count")
     first_timestamp = ids("<|0.00|>")
     others = _other_words(vocabulary, set(text_ids), hypotheses - 1, len(text_ids))
-    starts = [(text_ids[0], 1.0)] + [(other[0], 1.0 - rank * _HYPOTHESIS_STEP) for rank, other in enumerate(others, 1)]
+    starts = hypothesis_starts([text_ids[0], *(other[0] for other in others)])
     chain: dict[int, list[tuple[int, float]]] = {
         ids("<|startoftranscript|>"): [(ids(f"<|{DEMO_LANGUAGE}|>"), 1.0), (ids(f"<|{_RUNNER_UP_LANGUAGE}|>"), 0.95)],
         ids("<|transcribe|>"): [(first_timestamp, 1.0)],
